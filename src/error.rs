@@ -1,0 +1,96 @@
+//! The one error type of autocandle.
+//!
+//! Every fallible public function returns [`Result`]. Each variant names the problem and, where
+//! there is one, what to do about it.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in autocandle.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `x` and `y` hold a different number of samples.
+    #[error("x has {x} samples but y has {y}: give one target per sample")]
+    LengthMismatch { x: usize, y: usize },
+
+    /// The input has the wrong number of dimensions or an impossible shape.
+    #[error("bad shape: {0}")]
+    BadShape(String),
+
+    /// A NaN or an infinity was found in the input.
+    #[error("{what} holds a non-finite value (NaN or infinity) at flat index {index}: clean or impute the data first")]
+    NonFinite { what: &'static str, index: usize },
+
+    /// A classification target with fewer than two classes.
+    #[error("the classification target has {found} distinct class(es); at least 2 are needed")]
+    TooFewClasses { found: usize },
+
+    /// No samples at all.
+    #[error("the dataset is empty: {0}")]
+    EmptyDataset(String),
+
+    /// A file ended before the size its header announces.
+    #[error("{path} is truncated: expected {expected} bytes, found {found}; download it again")]
+    Truncated { path: PathBuf, expected: u64, found: u64 },
+
+    /// A file is not in the format expected.
+    #[error("{path} is not a valid {format} file: {detail}")]
+    Format { path: PathBuf, format: &'static str, detail: String },
+
+    /// A dataset could not be found locally (and could not, or may not, be downloaded).
+    #[error("{what} not found at {path}: {hint}")]
+    DataNotFound { what: String, path: PathBuf, hint: String },
+
+    /// An I/O error, with the path it happened on.
+    #[error("I/O error on {path}: {source}")]
+    Io { path: PathBuf, #[source] source: std::io::Error },
+
+    /// A download failed.
+    #[error("download of {url} failed: {detail}")]
+    Download { url: String, detail: String },
+
+    /// A downloaded or cached file does not have the published checksum.
+    #[error("checksum mismatch for {path}: expected sha256 {expected}, got {actual}; delete the file and download it again")]
+    Checksum { path: PathBuf, expected: String, actual: String },
+
+    /// A hyperparameter was declared or used inconsistently.
+    #[error("hyperparameter error: {0}")]
+    HyperParameter(String),
+
+    /// A user-facing configuration value is invalid (unknown task, bad budget, ...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// A model exceeds `max_model_size`.
+    #[error("model has {params} parameters, more than max_model_size = {max}")]
+    ModelTooLarge { params: usize, max: usize },
+
+    /// Training diverged.
+    #[error("training diverged: the loss became {0} (try a lower learning rate)")]
+    Diverged(String),
+
+    /// The search ended without any successful trial.
+    #[error("no trial succeeded: {0}")]
+    NoSuccessfulTrial(String),
+
+    /// An image file could not be decoded.
+    #[error("cannot decode image {path}: {detail}")]
+    Image { path: PathBuf, detail: String },
+
+    /// An error from the tensor library.
+    #[error("tensor error: {0}")]
+    Candle(#[from] candle_core::Error),
+
+    /// A JSON (de)serialisation error.
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// `Result<T, autocandle::Error>`.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Wraps an I/O error together with the path it happened on.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}
