@@ -1,6 +1,45 @@
-//! autocandle: AutoML for deep learning in Rust.
+//! autocandle: AutoML for deep learning in Rust, in the spirit of AutoKeras.
+//!
+//! Hand over data, pick a task, set `max_trials` and/or a `time_limit`, call `fit`: a search over
+//! architectures and hyperparameters finds a network, retrains it, and gives it back ready to
+//! `predict`, `evaluate` and save.
+//!
+//! ```no_run
+//! use autocandle::prelude::*;
+//! let digits = autocandle::datasets::digits()?;
+//! let mut clf = ImageClassifier::new(SearchConfig { max_trials: 2, seed: 1, ..Default::default() });
+//! clf.fit(&digits, None)?;
+//! println!("{:?}", clf.evaluate(&digits)?);
+//! # Ok::<(), autocandle::Error>(())
+//! ```
+
+pub mod automodel;
+pub mod blocks;
 pub mod data;
+pub mod display;
 pub mod error;
+pub mod export;
+pub mod graph;
+pub mod heads;
 pub mod hyperparameters;
 pub mod kernels;
+pub mod preprocessing;
+pub mod project;
+pub mod tasks;
+pub mod training;
+pub mod tuners;
+
+pub use data::datasets;
 pub use error::{Error, Result};
+pub use export::Model;
+
+/// The names a notebook or a program needs.
+pub mod prelude {
+    pub use crate::automodel::{AutoModel, SearchConfig, SearchEvent, SearchResult};
+    pub use crate::data::{ImageData, ImageDataset, Targets};
+    pub use crate::export::{Model, Predictions};
+    pub use crate::hyperparameters::{HyperParameters, Tunable};
+    pub use crate::tasks::{ImageClassifier, ImageRegressor};
+    pub use crate::tuners::TunerKind;
+    pub use crate::{Error, Result};
+}

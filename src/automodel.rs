@@ -1,0 +1,454 @@
+//! AutoModel: the search (oracle → trial → training) and the final fit, over a graph of blocks
+//! ending in a head.
+
+use crate::blocks::{shape_after, Block, DataStats};
+use crate::data::ImageDataset;
+use crate::error::{Error, Result};
+use crate::export::Model;
+use crate::graph::{Architecture, Layer, Network, Node};
+use crate::heads::Head;
+use crate::hyperparameters::{HyperParameters, Value};
+use crate::preprocessing::{channel_stats, encode_targets, input_scale, LabelEncoder, Preprocessing};
+use crate::project::{OracleState, Project};
+use crate::training::{fit, FitConfig, OptimizerKind, StopReason, TrainData, TrainEvent};
+use crate::tuners::{GreedyOracle, Oracle, RandomOracle, Trial, TrialStatus, TunerKind};
+use candle_core::Device;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Budgets and settings of a search.
+#[derive(Debug, Clone)]
+pub struct SearchConfig {
+    /// Most trials (completed or failed).
+    pub max_trials: usize,
+    /// Wall-clock budget of the search; a trial running when it ends stops at its next epoch
+    /// boundary, and the final fit runs only if it fits in what is left.
+    pub time_limit: Option<Duration>,
+    /// The tuner.
+    pub tuner: TunerKind,
+    /// Seed of everything random: same seed + data + machine ⇒ same leaderboard.
+    pub seed: u64,
+    /// Parent folder of the project.
+    pub directory: PathBuf,
+    /// Project folder name.
+    pub project_name: String,
+    /// Start over instead of resuming.
+    pub overwrite: bool,
+    /// Largest parameter count a trial may have; bigger ones fail without training.
+    pub max_model_size: Option<usize>,
+    /// Stop after this many failed trials in a row.
+    pub max_consecutive_failed_trials: usize,
+    /// Most epochs per trial.
+    pub epochs: usize,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Fraction of the training data held out for validation when none is given.
+    pub validation_split: f64,
+    /// Early-stopping patience (epochs without a better validation loss).
+    pub patience: usize,
+    /// Retrain the best configuration on training + validation data after the search.
+    pub final_fit: bool,
+    /// Device to train on.
+    pub device: Device,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            max_trials: 100,
+            time_limit: None,
+            tuner: TunerKind::Greedy,
+            seed: 0,
+            directory: PathBuf::from("autocandle_projects"),
+            project_name: "auto_model".into(),
+            overwrite: false,
+            max_model_size: None,
+            max_consecutive_failed_trials: 3,
+            epochs: 10,
+            batch_size: 128,
+            validation_split: 0.2,
+            patience: 3,
+            final_fit: true,
+            device: Device::Cpu,
+        }
+    }
+}
+
+/// What a search reports as it runs.
+#[derive(Debug, Clone)]
+pub enum SearchEvent {
+    /// A trial begins; `changed` lists the values that differ from the best trial so far.
+    TrialStart { trial_id: String, index: usize, max_trials: usize, changed: Vec<(String, Value)>, params: usize },
+    /// Training progress of the current trial (or of the final fit, with id `final`).
+    Train { trial_id: String, event: TrainEvent },
+    /// A trial ended; the leaderboard is sorted best first.
+    TrialEnd { trial: Box<Trial>, leaderboard: Vec<Trial> },
+    /// A trial from an earlier, interrupted run was found and kept.
+    Resumed { completed: usize },
+    /// The final fit begins.
+    FinalFitStart { epochs: usize, samples: usize },
+    /// The final fit was skipped.
+    FinalFitSkipped { reason: String },
+}
+
+/// The outcome of a search.
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    /// Every trial, in order.
+    pub trials: Vec<Trial>,
+    /// Id of the best trial.
+    pub best_trial: String,
+    /// Whether the final model was retrained on all the data.
+    pub final_fit: bool,
+    /// Wall time of the search and final fit.
+    pub wall_seconds: f64,
+    /// Where the final model was saved.
+    pub model_path: PathBuf,
+}
+
+/// Progress callback.
+pub type ProgressFn = Box<dyn FnMut(&SearchEvent) + Send>;
+
+/// A graph of blocks ending in a head, searched over.
+pub struct AutoModel {
+    /// Blocks applied in order to the input.
+    pub blocks: Vec<Box<dyn Block>>,
+    /// Search settings.
+    pub config: SearchConfig,
+    /// Configurations the greedy tuner tries first.
+    pub initial_hps: Vec<BTreeMap<String, Value>>,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for AutoModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AutoModel").field("blocks", &self.blocks).field("config", &self.config).finish()
+    }
+}
+
+/// The data of a search, prepared.
+struct Prepared {
+    train: TrainData,
+    val: TrainData,
+    stats: DataStats,
+    scale: f32,
+    input_shape: Vec<usize>,
+}
+
+impl AutoModel {
+    /// An AutoModel over `blocks`.
+    pub fn new(blocks: Vec<Box<dyn Block>>, config: SearchConfig) -> Self {
+        AutoModel { blocks, config, initial_hps: vec![], progress: None }
+    }
+
+    /// Sets the progress callback.
+    pub fn on_progress(&mut self, f: ProgressFn) {
+        self.progress = Some(f);
+    }
+
+    fn emit(&mut self, e: SearchEvent) {
+        if let Some(p) = self.progress.as_mut() {
+            p(&e);
+        }
+    }
+
+    /// The architecture for `hp` (declaring every hyperparameter it uses).
+    pub fn build_architecture(
+        blocks: &[Box<dyn Block>],
+        head: &dyn Head,
+        hp: &mut HyperParameters,
+        stats: &DataStats,
+        input_shape: &[usize],
+        scale: f32,
+    ) -> Result<Architecture> {
+        let mut nodes: Vec<Node> = Vec::new();
+        if (scale - 1.0).abs() > f32::EPSILON {
+            nodes.push(Node::new("rescaling", "input", Layer::Rescaling { scale, offset: 0.0 }));
+        }
+        for b in blocks {
+            let shape = shape_after(&nodes, input_shape)?;
+            nodes.extend(b.build(hp, stats, &shape)?);
+        }
+        let shape = shape_after(&nodes, input_shape)?;
+        nodes.extend(head.build(hp, stats, &shape)?);
+        hp.choice_str("optimizer", &["adam", "adamw", "sgd"], "adam");
+        hp.choice_f64("learning_rate", &[1e-1, 1e-2, 1e-3, 1e-4, 2e-5, 1e-5], 1e-3);
+        Ok(Architecture { input_shape: input_shape.to_vec(), nodes, head: head.kind() })
+    }
+
+    /// Searches on images: `train` is split for validation unless `validation` is given.
+    /// Classification heads get a label encoder fitted on `train`.
+    pub fn fit_images(
+        &mut self,
+        head: &dyn Head,
+        train: &ImageDataset,
+        validation: Option<&ImageDataset>,
+        label_encoder: Option<LabelEncoder>,
+    ) -> Result<(Model, SearchResult)> {
+        let prepared = self.prepare(train, validation, label_encoder.as_ref())?;
+        let prep = Preprocessing {
+            input_shape: prepared.input_shape.clone(),
+            label_encoder,
+            class_names: train.class_names.clone(),
+        };
+        self.search(head, &prepared, prep)
+    }
+
+    fn prepare(&self, train: &ImageDataset, validation: Option<&ImageDataset>, enc: Option<&LabelEncoder>) -> Result<Prepared> {
+        let input_shape = train.x.image_shape().to_vec();
+        let y = encode_targets(&train.y, enc)?;
+        let all = TrainData { x: train.x.clone(), y };
+        let (tr, val) = match validation {
+            Some(v) => {
+                if v.x.image_shape() != train.x.image_shape() {
+                    return Err(Error::BadShape(format!(
+                        "validation images have shape {:?}, training images {:?}",
+                        v.x.image_shape(),
+                        train.x.image_shape()
+                    )));
+                }
+                (all, TrainData { x: v.x.clone(), y: encode_targets(&v.y, enc)? })
+            }
+            None => {
+                let split = self.config.validation_split;
+                if !(0.0..1.0).contains(&split) || split == 0.0 {
+                    return Err(Error::Config(format!("validation_split must be in (0, 1), got {split}")));
+                }
+                let n = all.len();
+                let n_val = ((n as f64 * split).round() as usize).clamp(1, n.saturating_sub(1).max(1));
+                if n < 2 {
+                    return Err(Error::EmptyDataset(format!("{n} sample(s) cannot be split for validation")));
+                }
+                let mut idx: Vec<usize> = (0..n).collect();
+                idx.shuffle(&mut ChaCha8Rng::seed_from_u64(self.config.seed ^ 0x5EED));
+                let (v, t) = idx.split_at(n_val);
+                (all.select(t), all.select(v))
+            }
+        };
+        let scale = input_scale(&tr.x);
+        let stats = channel_stats(&tr.x, scale);
+        Ok(Prepared { train: tr, val, stats, scale, input_shape })
+    }
+
+    fn oracle(&self) -> Box<dyn Oracle> {
+        match self.config.tuner {
+            TunerKind::Greedy => Box::new(GreedyOracle::new(self.config.seed, self.initial_hps.clone())),
+            TunerKind::Random => Box::new(RandomOracle::new(self.config.seed)),
+        }
+    }
+
+    fn search(&mut self, head: &dyn Head, data: &Prepared, prep: Preprocessing) -> Result<(Model, SearchResult)> {
+        let start = Instant::now();
+        let cfg = self.config.clone();
+        let deadline = cfg.time_limit.map(|d| start + d);
+        let project = Project::open(&cfg.directory, &cfg.project_name, cfg.overwrite)?;
+        if let Some(state) = project.load_oracle()? {
+            if state.tuner != cfg.tuner || state.seed != cfg.seed {
+                return Err(Error::Config(format!(
+                    "project {} was started with tuner {:?} and seed {}; use the same settings to resume, or overwrite",
+                    project.dir().display(),
+                    state.tuner,
+                    state.seed
+                )));
+            }
+        }
+        let mut trials: Vec<Trial> = project.load_trials()?.into_iter().filter(|t| t.status != TrialStatus::Running).collect();
+        if !trials.is_empty() {
+            self.emit(SearchEvent::Resumed { completed: trials.len() });
+        }
+        let blocks = std::mem::take(&mut self.blocks);
+        let explore = |hp: &mut HyperParameters| -> Result<()> {
+            Self::build_architecture(&blocks, head, hp, &data.stats, &data.input_shape, data.scale).map(|_| ())
+        };
+        let mut oracle = self.oracle();
+        let mut consecutive_failures = trials.iter().rev().take_while(|t| t.status == TrialStatus::Failed).count();
+        let result = (|| -> Result<()> {
+            while trials.len() < cfg.max_trials {
+                if deadline.is_some_and(|d| Instant::now() >= d) || consecutive_failures >= cfg.max_consecutive_failed_trials {
+                    break;
+                }
+                let index = trials.len();
+                let Some(mut hp) = oracle.propose(index, &trials, &explore)? else { break };
+                let trial = self.run_trial(&project, &blocks, head, data, &mut hp, index, &trials, deadline)?;
+                if trial.status == TrialStatus::Failed {
+                    consecutive_failures += 1;
+                } else {
+                    consecutive_failures = 0;
+                }
+                trials.push(trial.clone());
+                let best = Trial::best(&trials).map(|t| t.trial_id.clone());
+                let state = OracleState {
+                    tuner: cfg.tuner,
+                    seed: cfg.seed,
+                    trial_ids: trials.iter().map(|t| t.trial_id.clone()).collect(),
+                    best_trial: best,
+                };
+                project.save_oracle(&state)?;
+                let mut board = trials.clone();
+                board.sort_by(|a, b| {
+                    let sa = a.score.unwrap_or(f64::INFINITY);
+                    let sb = b.score.unwrap_or(f64::INFINITY);
+                    sa.partial_cmp(&sb).unwrap_or(std::cmp::Ordering::Equal)
+                });
+                self.emit(SearchEvent::TrialEnd { trial: Box::new(trial), leaderboard: board });
+            }
+            Ok(())
+        })();
+        let outcome = result.and_then(|_| {
+            let best = Trial::best(&trials).cloned().ok_or_else(|| {
+                let reasons: Vec<String> =
+                    trials.iter().filter_map(|t| t.reason.as_ref().map(|r| format!("trial {}: {r}", t.trial_id))).collect();
+                Error::NoSuccessfulTrial(if reasons.is_empty() { "the budget ended before any trial".into() } else { reasons.join("; ") })
+            })?;
+            self.final_model(&project, &blocks, head, data, prep, &best, deadline, start)
+        });
+        self.blocks = blocks;
+        let (model, final_fit) = outcome?;
+        let best = Trial::best(&trials).map(|t| t.trial_id.clone()).unwrap_or_default();
+        let model_path = project.model_dir();
+        model.save(&model_path)?;
+        Ok((model, SearchResult { trials, best_trial: best, final_fit, wall_seconds: start.elapsed().as_secs_f64(), model_path }))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_trial(
+        &mut self,
+        project: &Project,
+        blocks: &[Box<dyn Block>],
+        head: &dyn Head,
+        data: &Prepared,
+        hp: &mut HyperParameters,
+        index: usize,
+        trials: &[Trial],
+        deadline: Option<Instant>,
+    ) -> Result<Trial> {
+        let t0 = Instant::now();
+        let id = format!("{index:02}");
+        let arch = Self::build_architecture(blocks, head, hp, &data.stats, &data.input_shape, data.scale)?;
+        let mut trial = Trial::new(id.clone(), hp.clone());
+        let params = arch.param_count()?;
+        trial.params = Some(params);
+        let best_values = Trial::best(trials).map(|t| t.hyperparameters.active_values()).unwrap_or_default();
+        let changed: Vec<(String, Value)> =
+            hp.active_values().into_iter().filter(|(k, v)| best_values.get(k) != Some(v)).collect();
+        self.emit(SearchEvent::TrialStart { trial_id: id.clone(), index, max_trials: self.config.max_trials, changed, params });
+        project.save_trial(&trial)?;
+        if let Some(max) = self.config.max_model_size {
+            if params > max {
+                trial.status = TrialStatus::Failed;
+                trial.reason = Some(Error::ModelTooLarge { params, max }.to_string());
+                project.save_trial(&trial)?;
+                return Ok(trial);
+            }
+        }
+        let seed = self.config.seed.wrapping_mul(1_000_003).wrapping_add(index as u64);
+        let fit_cfg = self.fit_config(hp, seed, self.config.epochs, Some(self.config.patience), deadline)?;
+        let device = self.config.device.clone();
+        let progress = &mut self.progress;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_> {
+            let net = Network::new(arch, &device, &mut ChaCha8Rng::seed_from_u64(seed))?;
+            let mut on_event = |e: &TrainEvent| {
+                if let Some(p) = progress.as_mut() {
+                    p(&SearchEvent::Train { trial_id: id.clone(), event: e.clone() });
+                }
+            };
+            let out = fit(&net, &data.train, Some(&data.val), &fit_cfg, &mut on_event)?;
+            Ok((net, out))
+        }));
+        trial.seconds = t0.elapsed().as_secs_f64();
+        match outcome {
+            Ok(Ok((net, out))) => {
+                let rec = &out.history[out.best_epoch - 1];
+                trial.score = rec.val.map(|m| m.loss);
+                trial.best_metrics = rec.val;
+                trial.best_epoch = Some(out.best_epoch);
+                trial.history = out.history;
+                trial.stop_reason = Some(out.stop);
+                trial.status = TrialStatus::Completed;
+                let w = project.trial_weights(&trial.trial_id);
+                let tmp = crate::project::temp_path(&w);
+                net.params.save(&tmp)?;
+                std::fs::rename(&tmp, &w).map_err(|e| Error::io(&w, e))?;
+            }
+            Ok(Err(e)) => {
+                trial.status = TrialStatus::Failed;
+                trial.reason = Some(e.to_string());
+            }
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                trial.status = TrialStatus::Failed;
+                trial.reason = Some(format!("training panicked: {msg}"));
+            }
+        }
+        project.save_trial(&trial)?;
+        Ok(trial)
+    }
+
+    fn fit_config(
+        &self,
+        hp: &HyperParameters,
+        seed: u64,
+        epochs: usize,
+        patience: Option<usize>,
+        deadline: Option<Instant>,
+    ) -> Result<FitConfig> {
+        let optimizer: OptimizerKind = hp.get("optimizer").and_then(Value::as_str).unwrap_or("adam").parse()?;
+        let learning_rate = hp.get("learning_rate").and_then(Value::as_f64).unwrap_or(1e-3);
+        Ok(FitConfig { epochs, batch_size: self.config.batch_size, optimizer, learning_rate, patience, seed, deadline })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn final_model(
+        &mut self,
+        project: &Project,
+        blocks: &[Box<dyn Block>],
+        head: &dyn Head,
+        data: &Prepared,
+        prep: Preprocessing,
+        best: &Trial,
+        deadline: Option<Instant>,
+        _start: Instant,
+    ) -> Result<(Model, bool)> {
+        let mut hp = best.hyperparameters.clone();
+        let arch = Self::build_architecture(blocks, head, &mut hp, &data.stats, &data.input_shape, data.scale)?;
+        let epochs = best.best_epoch.unwrap_or(1).max(1);
+        let samples = data.train.len() + data.val.len();
+        let per_epoch = best.history.iter().map(|r| r.seconds).sum::<f64>() / best.history.len().max(1) as f64;
+        let estimate = per_epoch * epochs as f64 * samples as f64 / data.train.len().max(1) as f64;
+        let skip = if !self.config.final_fit {
+            Some("final_fit is off".to_string())
+        } else if let Some(d) = deadline {
+            let left = d.saturating_duration_since(Instant::now()).as_secs_f64();
+            (left < estimate).then(|| format!("about {estimate:.0} s needed, {left:.0} s left in the time limit"))
+        } else {
+            None
+        };
+        if let Some(reason) = skip {
+            self.emit(SearchEvent::FinalFitSkipped { reason });
+            let params = crate::graph::ParamStore::load(&arch, &project.trial_weights(&best.trial_id), &self.config.device)?;
+            return Ok((Model::new(Network { arch, params }, prep), false));
+        }
+        self.emit(SearchEvent::FinalFitStart { epochs, samples });
+        let all = TrainData { x: data.train.x.concat(&data.val.x)?, y: data.train.y.concat(&data.val.y) };
+        let seed = self.config.seed.wrapping_mul(1_000_003).wrapping_add(999_983);
+        let cfg = self.fit_config(&hp, seed, epochs, None, None)?;
+        let net = Network::new(arch, &self.config.device, &mut ChaCha8Rng::seed_from_u64(seed))?;
+        let progress = &mut self.progress;
+        let mut on_event = |e: &TrainEvent| {
+            if let Some(p) = progress.as_mut() {
+                p(&SearchEvent::Train { trial_id: "final".into(), event: e.clone() });
+            }
+        };
+        let out = fit(&net, &all, None, &cfg, &mut on_event)?;
+        debug_assert!(out.stop == StopReason::Completed);
+        Ok((Model::new(net, prep), true))
+    }
+}

@@ -1,0 +1,326 @@
+//! The `autocandle` command line.
+
+use autocandle::automodel::{SearchConfig, SearchResult};
+use autocandle::data::{datasets, ImageDataset, Split};
+use autocandle::display::terminal;
+use autocandle::export::{Model, Predictions};
+use autocandle::prelude::*;
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(name = "autocandle", version, about = "AutoML for deep learning: search, train and export networks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum Task {
+    ImageClassifier,
+    ImageRegressor,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Search for a network and train it; prints a JSON summary as the last line.
+    Fit {
+        /// The task.
+        #[arg(long, value_enum)]
+        task: Task,
+        /// mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir> or digits.
+        #[arg(long)]
+        data: String,
+        /// Most trials.
+        #[arg(long, default_value_t = 10)]
+        max_trials: usize,
+        /// Wall-clock budget: 90s, 30m, 1h30m.
+        #[arg(long)]
+        time_limit: Option<String>,
+        /// Most epochs per trial.
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Project folder (resumed unless --overwrite).
+        #[arg(long, default_value = "autocandle_projects/image")]
+        project: PathBuf,
+        /// Start the project over.
+        #[arg(long)]
+        overwrite: bool,
+        /// greedy or random.
+        #[arg(long, default_value = "greedy")]
+        tuner: String,
+        /// Batch size.
+        #[arg(long, default_value_t = 128)]
+        batch_size: usize,
+        /// Largest model, in parameters.
+        #[arg(long)]
+        max_model_size: Option<usize>,
+        /// Skip the final fit on training + validation data.
+        #[arg(long)]
+        no_final_fit: bool,
+    },
+    /// Predict labels (or values) for a dataset's test part (or all of it) with a saved model.
+    Predict {
+        /// Folder of a saved model (a project's best_model/).
+        #[arg(long)]
+        model: PathBuf,
+        /// Same forms as for fit.
+        #[arg(long)]
+        data: String,
+        /// How many predictions to print (all when absent).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Evaluate a saved model on a dataset's test part (or all of it).
+    Evaluate {
+        /// Folder of a saved model.
+        #[arg(long)]
+        model: PathBuf,
+        /// Same forms as for fit.
+        #[arg(long)]
+        data: String,
+    },
+    /// Print the leaderboard of a project folder.
+    Report {
+        /// The project folder.
+        project: PathBuf,
+    },
+    /// Run the quickstart on the digits compiled into the crate.
+    Quickstart,
+}
+
+/// Parses 90s, 30m, 2h, 1h30m or plain seconds.
+fn parse_duration(s: &str) -> autocandle::Result<Duration> {
+    let bad = || Error::Config(format!("cannot read the time limit {s:?}: write it like 90s, 30m, 2h or 1h30m"));
+    if let Ok(secs) = s.parse::<f64>() {
+        return if secs > 0.0 { Ok(Duration::from_secs_f64(secs)) } else { Err(bad()) };
+    }
+    let mut total = 0f64;
+    let mut num = String::new();
+    for ch in s.chars() {
+        if ch.is_ascii_digit() || ch == '.' {
+            num.push(ch);
+            continue;
+        }
+        let v: f64 = num.parse().map_err(|_| bad())?;
+        num.clear();
+        total += v * match ch {
+            'h' => 3600.0,
+            'm' => 60.0,
+            's' => 1.0,
+            _ => return Err(bad()),
+        };
+    }
+    if !num.is_empty() || total <= 0.0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// The training data and, when the source has one, the test part.
+fn load(spec: &str) -> autocandle::Result<(ImageDataset, Option<ImageDataset>)> {
+    let (kind, path) = spec.split_once(':').unwrap_or((spec, ""));
+    let p = (!path.is_empty()).then(|| PathBuf::from(path));
+    let split = |s: Split| (s.train, Some(s.test));
+    match kind {
+        "mnist" => datasets::mnist(p.as_deref()).map(split),
+        "fashion_mnist" | "fashion-mnist" => datasets::fashion_mnist(p.as_deref()).map(split),
+        "cifar10" => datasets::cifar10(p.as_deref()).map(split),
+        "images" => {
+            let dir = p.ok_or_else(|| Error::Config("images: needs a folder, as in images:path/to/folder".into()))?;
+            Ok((datasets::image_folder(&dir, None)?, None))
+        }
+        "digits" => {
+            let d = datasets::digits()?;
+            let (train, test) = holdout(&d, 0.2, 42);
+            Ok((train, Some(test)))
+        }
+        other => Err(Error::Config(format!(
+            "unknown data source {other:?}: use mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir> or digits"
+        ))),
+    }
+}
+
+/// A seeded shuffle split.
+fn holdout(d: &ImageDataset, frac: f64, seed: u64) -> (ImageDataset, ImageDataset) {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let mut idx: Vec<usize> = (0..d.len()).collect();
+    idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    let n_test = (d.len() as f64 * frac).round() as usize;
+    (d.select(&idx[n_test..]), d.select(&idx[..n_test]))
+}
+
+fn summary_json(result: &SearchResult, test: Option<serde_json::Value>, wall: f64) -> serde_json::Value {
+    let mut v = json!({
+        "best_trial": result.best_trial,
+        "trials": result.trials.len(),
+        "completed_trials": result.trials.iter().filter(|t| t.status == autocandle::tuners::TrialStatus::Completed).count(),
+        "final_fit": result.final_fit,
+        "wall_seconds": (wall * 10.0).round() / 10.0,
+        "model_path": result.model_path.display().to_string(),
+    });
+    if let (Some(obj), Some(serde_json::Value::Object(t))) = (v.as_object_mut(), test) {
+        obj.extend(t);
+    }
+    v
+}
+
+fn test_metrics(model: &Model, test: &ImageDataset) -> autocandle::Result<serde_json::Value> {
+    let m = model.evaluate(test)?;
+    let mut v = json!({ "test_loss": m.loss });
+    if let Some(obj) = v.as_object_mut() {
+        if let Some(a) = m.accuracy {
+            obj.insert("test_accuracy".into(), json!(a));
+        }
+        if let Some(a) = m.mse {
+            obj.insert("test_mse".into(), json!(a));
+        }
+        if let Some(a) = m.mae {
+            obj.insert("test_mae".into(), json!(a));
+        }
+    }
+    Ok(v)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fit(task: Task, data: &str, config: SearchConfig) -> autocandle::Result<serde_json::Value> {
+    let start = Instant::now();
+    let (train, test) = load(data)?;
+    eprintln!("Training data: {} images of shape {:?}", train.len(), train.x.image_shape());
+    let (model, result) = match task {
+        Task::ImageClassifier => {
+            let mut clf = ImageClassifier::new(config);
+            clf.on_progress(terminal::progress());
+            clf.fit(&train, None)?;
+            let result = clf.result().cloned();
+            (clf.export_model()?, result)
+        }
+        Task::ImageRegressor => {
+            let mut reg = ImageRegressor::new(config);
+            reg.on_progress(terminal::progress());
+            reg.fit(&train, None)?;
+            let result = reg.result().cloned();
+            (reg.export_model()?, result)
+        }
+    };
+    let result = result.ok_or_else(|| Error::Config("the search returned no result".into()))?;
+    let test_json = match &test {
+        Some(t) => Some(test_metrics(&model, t)?),
+        None => None,
+    };
+    Ok(summary_json(&result, test_json, start.elapsed().as_secs_f64()))
+}
+
+fn quickstart() -> autocandle::Result<serde_json::Value> {
+    eprintln!("autocandle quickstart: an image classifier for scikit-learn's 8x8 digits (compiled into the crate).");
+    let config = SearchConfig {
+        max_trials: 3,
+        epochs: 40,
+        patience: 6,
+        batch_size: 32,
+        seed: 1,
+        directory: std::env::temp_dir().join("autocandle_quickstart"),
+        project_name: "digits".into(),
+        overwrite: true,
+        ..Default::default()
+    };
+    fit(Task::ImageClassifier, "digits", config)
+}
+
+fn report(project: &PathBuf) -> autocandle::Result<String> {
+    let (dir, name) = match (project.parent(), project.file_name()) {
+        (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
+        _ => return Err(Error::Config(format!("{} is not a project folder", project.display()))),
+    };
+    if !project.join("oracle.json").exists() {
+        return Err(Error::DataNotFound {
+            what: "project".into(),
+            path: project.clone(),
+            hint: "give the folder that holds oracle.json (the --project of fit)".into(),
+        });
+    }
+    let p = autocandle::project::Project::open(&dir, &name, false)?;
+    let mut trials = p.load_trials()?;
+    trials.sort_by(|a, b| a.score.unwrap_or(f64::INFINITY).partial_cmp(&b.score.unwrap_or(f64::INFINITY)).unwrap_or(std::cmp::Ordering::Equal));
+    Ok(terminal::leaderboard(&trials))
+}
+
+fn run(cli: Cli) -> autocandle::Result<()> {
+    match cli.command.unwrap_or(Command::Quickstart) {
+        Command::Quickstart => println!("{}", quickstart()?),
+        Command::Fit {
+            task,
+            data,
+            max_trials,
+            time_limit,
+            epochs,
+            seed,
+            project,
+            overwrite,
+            tuner,
+            batch_size,
+            max_model_size,
+            no_final_fit,
+        } => {
+            let (directory, project_name) = match (project.parent(), project.file_name()) {
+                (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
+                _ => return Err(Error::Config(format!("--project {} must name a folder", project.display()))),
+            };
+            let config = SearchConfig {
+                max_trials,
+                time_limit: time_limit.as_deref().map(parse_duration).transpose()?,
+                tuner: tuner.parse()?,
+                seed,
+                directory,
+                project_name,
+                overwrite,
+                max_model_size,
+                epochs,
+                batch_size,
+                final_fit: !no_final_fit,
+                ..Default::default()
+            };
+            println!("{}", fit(task, &data, config)?);
+        }
+        Command::Predict { model, data, limit } => {
+            let m = Model::load(&model)?;
+            let (train, test) = load(&data)?;
+            let d = test.unwrap_or(train);
+            let n = limit.unwrap_or(d.len()).min(d.len());
+            let idx: Vec<usize> = (0..n).collect();
+            match m.predict(&d.select(&idx).x)? {
+                Predictions::Labels(l) => l.iter().for_each(|x| println!("{x}")),
+                Predictions::Values { values, dim } => {
+                    values.chunks(dim).for_each(|r| println!("{}", r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")))
+                }
+            }
+        }
+        Command::Evaluate { model, data } => {
+            let m = Model::load(&model)?;
+            let (train, test) = load(&data)?;
+            println!("{}", test_metrics(&m, test.as_ref().unwrap_or(&train))?);
+        }
+        Command::Report { project } => print!("{}", report(&project)?),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

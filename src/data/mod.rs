@@ -1,0 +1,21 @@
+//! Datasets and their loaders.
+//!
+//! Images are held as NHWC (`[n, height, width, channels]`), pixels either as raw bytes (as they
+//! come from image files) or as `f32`. Targets are integer or string class labels, or real values
+//! for regression.
+//!
+//! Ready-made datasets are in [`datasets`]; where they are found (and downloaded) is in
+//! [`source`].
+
+mod cifar;
+mod dataset;
+pub mod datasets;
+mod digits;
+mod idx;
+mod image_folder;
+mod mnist;
+mod read;
+pub mod source;
+
+pub use dataset::{ImageData, ImageDataset, Pixels, Split, Targets};
+pub use idx::{read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};

@@ -1,0 +1,118 @@
+//! State fitted on the training data that travels with the model: the label encoder, the input
+//! scale and the per-channel statistics.
+
+use crate::blocks::DataStats;
+use crate::data::{ImageData, Targets};
+use crate::error::{Error, Result};
+use crate::training::EncodedTargets;
+use serde::{Deserialize, Serialize};
+
+/// A class label as the user gave it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Label {
+    /// An integer label.
+    Int(i64),
+    /// A string label.
+    Str(String),
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Label::Int(v) => write!(f, "{v}"),
+            Label::Str(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// Maps the user's labels to class indices 0..k (sorted order) and back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelEncoder {
+    /// The classes; index = encoded value.
+    pub classes: Vec<Label>,
+}
+
+fn labels_of(y: &Targets) -> Result<Vec<Label>> {
+    match y {
+        Targets::Int(v) => Ok(v.iter().map(|&i| Label::Int(i)).collect()),
+        Targets::Str(v) => Ok(v.iter().map(|s| Label::Str(s.clone())).collect()),
+        Targets::Float { .. } => {
+            Err(Error::Config("classification targets must be integer or string labels, got real values".into()))
+        }
+    }
+}
+
+impl LabelEncoder {
+    /// Learns the classes of `y`; fails with fewer than two.
+    pub fn fit(y: &Targets) -> Result<Self> {
+        let mut classes = labels_of(y)?;
+        classes.sort();
+        classes.dedup();
+        if classes.len() < 2 {
+            return Err(Error::TooFewClasses { found: classes.len() });
+        }
+        Ok(LabelEncoder { classes })
+    }
+
+    /// Class indices of `y`; a label never seen in training is an error.
+    pub fn encode(&self, y: &Targets) -> Result<Vec<u32>> {
+        labels_of(y)?
+            .iter()
+            .map(|l| {
+                self.classes.binary_search(l).map(|i| i as u32).map_err(|_| {
+                    Error::Config(format!("label {l} was not among the training classes {:?}", self.classes))
+                })
+            })
+            .collect()
+    }
+}
+
+/// Everything outside the network that `predict` needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessing {
+    /// Per-sample input shape the model expects.
+    pub input_shape: Vec<usize>,
+    /// Classification: the label encoder.
+    pub label_encoder: Option<LabelEncoder>,
+    /// Class names from the dataset, indexed by integer label, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_names: Option<Vec<String>>,
+}
+
+/// Encodes targets for a classification or regression head.
+pub fn encode_targets(y: &Targets, encoder: Option<&LabelEncoder>) -> Result<EncodedTargets> {
+    match (encoder, y) {
+        (Some(e), _) => Ok(EncodedTargets::Classes(e.encode(y)?)),
+        (None, Targets::Float { values, dim }) => Ok(EncodedTargets::Values { values: values.clone(), dim: *dim }),
+        (None, Targets::Int(v)) => Ok(EncodedTargets::Values { values: v.iter().map(|&i| i as f32).collect(), dim: 1 }),
+        (None, Targets::Str(_)) => Err(Error::Config("regression targets must be numbers, got strings".into())),
+    }
+}
+
+/// `1/255` for byte-range images, else 1.
+pub fn input_scale(x: &ImageData) -> f32 {
+    let max = (0..x.pixels.len()).step_by(7).map(|i| x.pixels.get(i)).fold(0f32, f32::max);
+    if max > 1.5 {
+        1.0 / 255.0
+    } else {
+        1.0
+    }
+}
+
+/// Per-channel mean and variance of `x * scale`.
+pub fn channel_stats(x: &ImageData, scale: f32) -> DataStats {
+    let c = x.shape[3];
+    let mut sum = vec![0f64; c];
+    let mut sq = vec![0f64; c];
+    let n = x.pixels.len();
+    for i in 0..n {
+        let v = (x.pixels.get(i) * scale) as f64;
+        sum[i % c] += v;
+        sq[i % c] += v * v;
+    }
+    let count = (n / c.max(1)).max(1) as f64;
+    let mean: Vec<f32> = sum.iter().map(|s| (s / count) as f32).collect();
+    let var: Vec<f32> = sq.iter().zip(&mean).map(|(q, m)| ((q / count) - (*m as f64).powi(2)).max(1e-8) as f32).collect();
+    DataStats { channel_mean: mean, channel_var: var }
+}

@@ -1,0 +1,139 @@
+//! ImageClassifier.
+
+use crate::automodel::{AutoModel, ProgressFn, SearchConfig, SearchResult};
+use crate::blocks::ImageBlock;
+use crate::data::{ImageData, ImageDataset};
+use crate::error::{Error, Result};
+use crate::export::{Model, Predictions};
+use crate::heads::ClassificationHead;
+use crate::hyperparameters::Value;
+use crate::preprocessing::LabelEncoder;
+use crate::training::Metrics;
+use std::collections::BTreeMap;
+
+/// Finds an image classification network: ImageBlock → ClassificationHead.
+///
+/// ```no_run
+/// use autocandle::prelude::*;
+/// let data = autocandle::datasets::digits()?;
+/// let mut clf = ImageClassifier::new(SearchConfig { max_trials: 2, seed: 1, ..Default::default() });
+/// clf.fit(&data, None)?;
+/// let labels = clf.predict(&data.x)?;
+/// # Ok::<(), autocandle::Error>(())
+/// ```
+pub struct ImageClassifier {
+    /// The search.
+    pub auto_model: AutoModel,
+    /// Independent sigmoid per class (targets must then be 0/1 vectors).
+    pub multi_label: bool,
+    model: Option<Model>,
+    result: Option<SearchResult>,
+}
+
+fn v(x: impl Into<Value>) -> Value {
+    x.into()
+}
+
+/// The configurations the greedy tuner tries first: two small vanilla networks that train fast
+/// (plain, then with augmentation), a CIFAR-style ResNet and an Xception-style network.
+pub(crate) fn initial_hps(head: &str) -> Vec<BTreeMap<String, Value>> {
+    let ib = "image_block_1";
+    let cb = "image_block_1/conv_block_1";
+    let common = |m: &mut BTreeMap<String, Value>| {
+        m.insert(format!("{ib}/normalize"), v(true));
+        m.insert("optimizer".into(), v("adamw"));
+        m.insert("learning_rate".into(), v(1e-3));
+    };
+    let mut vanilla = BTreeMap::new();
+    common(&mut vanilla);
+    vanilla.insert(format!("{ib}/block_type"), v("vanilla"));
+    vanilla.insert(format!("{ib}/augment"), v(false));
+    vanilla.insert(format!("{cb}/kernel_size"), v(3i64));
+    vanilla.insert(format!("{cb}/num_blocks"), v(2i64));
+    vanilla.insert(format!("{cb}/num_layers"), v(1i64));
+    vanilla.insert(format!("{cb}/max_pooling"), v(true));
+    vanilla.insert(format!("{cb}/separable"), v(false));
+    vanilla.insert(format!("{cb}/dropout"), v(0.25));
+    vanilla.insert(format!("{cb}/filters_0_0"), v(32i64));
+    vanilla.insert(format!("{cb}/filters_1_0"), v(64i64));
+    vanilla.insert(format!("{head}/spatial_reduction_1/reduction_type"), v("flatten"));
+    vanilla.insert(format!("{head}/dropout"), v(0.5));
+    let mut augmented = vanilla.clone();
+    augmented.insert(format!("{ib}/augment"), v(true));
+    augmented.insert(format!("{ib}/image_augmentation_1/translation_factor"), v(0.1));
+    augmented.insert(format!("{ib}/image_augmentation_1/horizontal_flip"), v(false));
+    augmented.insert(format!("{cb}/filters_0_0"), v(64i64));
+    augmented.insert(format!("{cb}/filters_1_0"), v(128i64));
+    let mut resnet = BTreeMap::new();
+    common(&mut resnet);
+    resnet.insert(format!("{ib}/block_type"), v("resnet"));
+    resnet.insert(format!("{ib}/augment"), v(true));
+    resnet.insert(format!("{ib}/image_augmentation_1/translation_factor"), v(0.1));
+    resnet.insert(format!("{ib}/image_augmentation_1/horizontal_flip"), v(true));
+    resnet.insert(format!("{ib}/res_net_block_1/depth"), v(1i64));
+    resnet.insert(format!("{ib}/res_net_block_1/width"), v(16i64));
+    resnet.insert(format!("{head}/spatial_reduction_1/reduction_type"), v("global_avg"));
+    resnet.insert(format!("{head}/dropout"), v(0.0));
+    resnet.insert("learning_rate".into(), v(1e-2));
+    let mut xception = resnet.clone();
+    xception.insert(format!("{ib}/block_type"), v("xception"));
+    xception.insert(format!("{ib}/xception_block_1/width"), v(32i64));
+    xception.insert(format!("{ib}/xception_block_1/num_blocks"), v(3i64));
+    xception.insert("learning_rate".into(), v(1e-3));
+    vec![vanilla, augmented, resnet, xception]
+}
+
+impl ImageClassifier {
+    /// A classifier searching with `config`.
+    pub fn new(config: SearchConfig) -> Self {
+        let mut auto_model = AutoModel::new(vec![Box::new(ImageBlock::default())], config);
+        auto_model.initial_hps = initial_hps("classification_head_1");
+        ImageClassifier { auto_model, multi_label: false, model: None, result: None }
+    }
+
+    /// Sets the progress callback.
+    pub fn on_progress(&mut self, f: ProgressFn) -> &mut Self {
+        self.auto_model.on_progress(f);
+        self
+    }
+
+    /// Searches for the best network, then retrains it (the final fit). `validation` defaults
+    /// to a seeded split of `train` (`validation_split`).
+    pub fn fit(&mut self, train: &ImageDataset, validation: Option<&ImageDataset>) -> Result<&SearchResult> {
+        let encoder = LabelEncoder::fit(&train.y)?;
+        let mut head = ClassificationHead::new(encoder.classes.len());
+        head.multi_label = self.multi_label;
+        let (model, result) = self.auto_model.fit_images(&head, train, validation, Some(encoder))?;
+        self.model = Some(model);
+        Ok(self.result.insert(result))
+    }
+
+    fn model(&self) -> Result<&Model> {
+        self.model.as_ref().ok_or_else(|| Error::Config("call fit before predict, evaluate or export_model".into()))
+    }
+
+    /// The labels predicted for `x`.
+    pub fn predict(&self, x: &ImageData) -> Result<Predictions> {
+        self.model()?.predict(x)
+    }
+
+    /// Class probabilities for `x`.
+    pub fn predict_proba(&self, x: &ImageData) -> Result<Vec<Vec<f32>>> {
+        self.model()?.predict_proba(x)
+    }
+
+    /// Loss and accuracy on labelled data.
+    pub fn evaluate(&self, data: &ImageDataset) -> Result<Metrics> {
+        self.model()?.evaluate(data)
+    }
+
+    /// The search's outcome, after `fit`.
+    pub fn result(&self) -> Option<&SearchResult> {
+        self.result.as_ref()
+    }
+
+    /// The final model, to save or use on its own.
+    pub fn export_model(&mut self) -> Result<Model> {
+        self.model.take().ok_or_else(|| Error::Config("call fit before export_model".into()))
+    }
+}

@@ -1,0 +1,7 @@
+//! Tasks: thin presets of [`AutoModel`](crate::automodel::AutoModel), one per kind of problem.
+
+mod image_classifier;
+mod image_regressor;
+
+pub use image_classifier::ImageClassifier;
+pub use image_regressor::ImageRegressor;

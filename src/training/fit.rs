@@ -1,0 +1,177 @@
+//! The training loop.
+
+use super::batches::input_batch;
+use super::metrics::{compute, loss};
+use super::{EncodedTargets, EpochRecord, Metrics, Optimizer, OptimizerKind, TrainData, TrainEvent};
+use crate::data::ImageData;
+use crate::error::{Error, Result};
+use crate::graph::{Network, Phase};
+use candle_core::Tensor;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// How to train one network.
+#[derive(Debug, Clone)]
+pub struct FitConfig {
+    /// Most epochs to run.
+    pub epochs: usize,
+    /// Samples per batch.
+    pub batch_size: usize,
+    /// Optimiser.
+    pub optimizer: OptimizerKind,
+    /// Initial learning rate.
+    pub learning_rate: f64,
+    /// Stop when the validation loss has not improved for this many epochs (restoring the best
+    /// weights); `None` trains every epoch.
+    pub patience: Option<usize>,
+    /// Seed of the shuffles, dropout masks and augmentations.
+    pub seed: u64,
+    /// Stop at the first epoch boundary after this instant.
+    pub deadline: Option<Instant>,
+}
+
+/// Why training stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// All epochs ran.
+    Completed,
+    /// Early stopping.
+    EarlyStopped,
+    /// The time limit ran out.
+    TimeLimit,
+}
+
+/// What a training run gives back.
+#[derive(Debug, Clone)]
+pub struct FitOutcome {
+    /// Per-epoch metrics.
+    pub history: Vec<EpochRecord>,
+    /// The epoch (1-based) whose weights the network holds at the end.
+    pub best_epoch: usize,
+    /// Why it stopped.
+    pub stop: StopReason,
+}
+
+/// Trains `net` on `train`, validating on `val` after each epoch. With a validation set the
+/// network ends with the weights of its best epoch (lowest validation loss).
+pub fn fit(
+    net: &Network,
+    train: &TrainData,
+    val: Option<&TrainData>,
+    cfg: &FitConfig,
+    on_event: &mut dyn FnMut(&TrainEvent),
+) -> Result<FitOutcome> {
+    if train.is_empty() {
+        return Err(Error::EmptyDataset("no training samples".into()));
+    }
+    let device = net.params.device().clone();
+    let n = train.len();
+    let bs = cfg.batch_size.clamp(1, n);
+    let batches = n.div_ceil(bs);
+    let mut opt = Optimizer::new(cfg.optimizer, net.params.vars(), cfg.learning_rate, cfg.epochs * batches)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut history = Vec::new();
+    let mut best: Option<(f64, usize, BTreeMap<String, Tensor>)> = None;
+    let mut stop = StopReason::Completed;
+    let units = net.arch.head.output_units();
+    for epoch in 1..=cfg.epochs {
+        let t0 = Instant::now();
+        let lr = opt.learning_rate();
+        on_event(&TrainEvent::EpochStart { epoch, epochs: cfg.epochs, batches });
+        order.shuffle(&mut rng);
+        let (mut loss_sum, mut seen) = (0f64, 0usize);
+        let mut outputs = Vec::with_capacity(n * units);
+        let mut targets_order = Vec::with_capacity(n);
+        for (b, idx) in order.chunks(bs).enumerate() {
+            let x = input_batch(&train.x, idx, &device)?;
+            let y = train.y.batch(idx, &device)?;
+            let out = net.forward(&x, &mut Phase::Train(&mut rng))?;
+            let l = loss(&net.arch.head, &out, &y)?;
+            let lv = l.to_scalar::<f32>()?;
+            if !lv.is_finite() {
+                return Err(Error::Diverged(format!("{lv} at epoch {epoch}, batch {}", b + 1)));
+            }
+            opt.backward_step(&l)?;
+            loss_sum += lv as f64 * idx.len() as f64;
+            seen += idx.len();
+            outputs.extend(out.flatten_all()?.to_vec1::<f32>()?);
+            targets_order.extend_from_slice(idx);
+            on_event(&TrainEvent::Batch { batch: b + 1, batches, loss: lv });
+        }
+        let mut train_metrics = compute(&net.arch.head, &outputs, units, &train.y.select(&targets_order));
+        train_metrics.loss = loss_sum / seen.max(1) as f64;
+        let val_metrics = match val {
+            Some(v) => Some(evaluate(net, &v.x, &v.y)?),
+            None => None,
+        };
+        let record = EpochRecord {
+            epoch,
+            train: train_metrics,
+            val: val_metrics,
+            seconds: t0.elapsed().as_secs_f64(),
+            learning_rate: lr,
+        };
+        on_event(&TrainEvent::EpochEnd(record.clone()));
+        history.push(record);
+        if let Some(vm) = val_metrics {
+            if !vm.loss.is_finite() {
+                return Err(Error::Diverged(format!("validation loss {} at epoch {epoch}", vm.loss)));
+            }
+            if best.as_ref().is_none_or(|(l, _, _)| vm.loss < *l) {
+                best = Some((vm.loss, epoch, net.params.tensors()?));
+            }
+            if let (Some(p), Some((_, be, _))) = (cfg.patience, best.as_ref()) {
+                if epoch - be >= p {
+                    stop = StopReason::EarlyStopped;
+                    break;
+                }
+            }
+        }
+        if cfg.deadline.is_some_and(|d| Instant::now() >= d) && epoch < cfg.epochs {
+            stop = StopReason::TimeLimit;
+            break;
+        }
+    }
+    let best_epoch = match best {
+        Some((_, epoch, tensors)) => {
+            if epoch != history.len() {
+                restore(net, &tensors)?;
+            }
+            epoch
+        }
+        None => history.len(),
+    };
+    Ok(FitOutcome { history, best_epoch, stop })
+}
+
+fn restore(net: &Network, tensors: &BTreeMap<String, Tensor>) -> Result<()> {
+    for (name, t) in tensors {
+        net.params.set(name, t)?;
+    }
+    Ok(())
+}
+
+/// The network's raw outputs on `x` (inference mode), flattened, in batches of 256.
+pub fn predict_outputs(net: &Network, x: &ImageData) -> Result<Vec<f32>> {
+    let device = net.params.device().clone();
+    let n = x.len();
+    let mut out = Vec::with_capacity(n * net.arch.head.output_units());
+    let idx: Vec<usize> = (0..n).collect();
+    for chunk in idx.chunks(256) {
+        let xb = input_batch(x, chunk, &device)?;
+        let y = net.forward(&xb, &mut Phase::Eval)?;
+        out.extend(y.flatten_all()?.to_vec1::<f32>()?);
+    }
+    Ok(out)
+}
+
+/// Loss and metrics of `net` on `(x, y)`.
+pub fn evaluate(net: &Network, x: &ImageData, y: &EncodedTargets) -> Result<Metrics> {
+    let out = predict_outputs(net, x)?;
+    Ok(compute(&net.arch.head, &out, net.arch.head.output_units(), y))
+}
