@@ -8,7 +8,9 @@ use crate::export::Model;
 use crate::graph::{Architecture, Layer, Network, Node};
 use crate::heads::Head;
 use crate::hyperparameters::{HyperParameters, Value};
-use crate::preprocessing::{channel_stats, encode_targets, input_scale, LabelEncoder, Preprocessing};
+use crate::preprocessing::{
+    channel_stats, encode_targets, input_scale, LabelEncoder, Preprocessing,
+};
 use crate::project::{OracleState, Project};
 use crate::training::{fit, FitConfig, OptimizerKind, StopReason, TrainData, TrainEvent};
 use crate::tuners::{GreedyOracle, Oracle, RandomOracle, Trial, TrialStatus, TunerKind};
@@ -82,11 +84,20 @@ impl Default for SearchConfig {
 #[derive(Debug, Clone)]
 pub enum SearchEvent {
     /// A trial begins; `changed` lists the values that differ from the best trial so far.
-    TrialStart { trial_id: String, index: usize, max_trials: usize, changed: Vec<(String, Value)>, params: usize },
+    TrialStart {
+        trial_id: String,
+        index: usize,
+        max_trials: usize,
+        changed: Vec<(String, Value)>,
+        params: usize,
+    },
     /// Training progress of the current trial (or of the final fit, with id `final`).
     Train { trial_id: String, event: TrainEvent },
     /// A trial ended; the leaderboard is sorted best first.
-    TrialEnd { trial: Box<Trial>, leaderboard: Vec<Trial> },
+    TrialEnd {
+        trial: Box<Trial>,
+        leaderboard: Vec<Trial>,
+    },
     /// A trial from an earlier, interrupted run was found and kept.
     Resumed { completed: usize },
     /// The final fit begins.
@@ -126,7 +137,10 @@ pub struct AutoModel {
 
 impl std::fmt::Debug for AutoModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AutoModel").field("blocks", &self.blocks).field("config", &self.config).finish()
+        f.debug_struct("AutoModel")
+            .field("blocks", &self.blocks)
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -142,7 +156,12 @@ struct Prepared {
 impl AutoModel {
     /// An AutoModel over `blocks`.
     pub fn new(blocks: Vec<Box<dyn Block>>, config: SearchConfig) -> Self {
-        AutoModel { blocks, config, initial_hps: vec![], progress: None }
+        AutoModel {
+            blocks,
+            config,
+            initial_hps: vec![],
+            progress: None,
+        }
     }
 
     /// Sets the progress callback.
@@ -167,7 +186,11 @@ impl AutoModel {
     ) -> Result<Architecture> {
         let mut nodes: Vec<Node> = Vec::new();
         if (scale - 1.0).abs() > f32::EPSILON {
-            nodes.push(Node::new("rescaling", "input", Layer::Rescaling { scale, offset: 0.0 }));
+            nodes.push(Node::new(
+                "rescaling",
+                "input",
+                Layer::Rescaling { scale, offset: 0.0 },
+            ));
         }
         for b in blocks {
             let shape = shape_after(&nodes, input_shape)?;
@@ -177,7 +200,11 @@ impl AutoModel {
         nodes.extend(head.build(hp, stats, &shape)?);
         hp.choice_str("optimizer", &["adam", "adamw", "sgd"], "adam");
         hp.choice_f64("learning_rate", &[1e-1, 1e-2, 1e-3, 1e-4, 2e-5, 1e-5], 1e-3);
-        Ok(Architecture { input_shape: input_shape.to_vec(), nodes, head: head.kind() })
+        Ok(Architecture {
+            input_shape: input_shape.to_vec(),
+            nodes,
+            head: head.kind(),
+        })
     }
 
     /// Searches on images: `train` is split for validation unless `validation` is given.
@@ -198,10 +225,18 @@ impl AutoModel {
         self.search(head, &prepared, prep)
     }
 
-    fn prepare(&self, train: &ImageDataset, validation: Option<&ImageDataset>, enc: Option<&LabelEncoder>) -> Result<Prepared> {
+    fn prepare(
+        &self,
+        train: &ImageDataset,
+        validation: Option<&ImageDataset>,
+        enc: Option<&LabelEncoder>,
+    ) -> Result<Prepared> {
         let input_shape = train.x.image_shape().to_vec();
         let y = encode_targets(&train.y, enc)?;
-        let all = TrainData { x: train.x.clone(), y };
+        let all = TrainData {
+            x: train.x.clone(),
+            y,
+        };
         let (tr, val) = match validation {
             Some(v) => {
                 if v.x.image_shape() != train.x.image_shape() {
@@ -211,17 +246,28 @@ impl AutoModel {
                         train.x.image_shape()
                     )));
                 }
-                (all, TrainData { x: v.x.clone(), y: encode_targets(&v.y, enc)? })
+                (
+                    all,
+                    TrainData {
+                        x: v.x.clone(),
+                        y: encode_targets(&v.y, enc)?,
+                    },
+                )
             }
             None => {
                 let split = self.config.validation_split;
                 if !(0.0..1.0).contains(&split) || split == 0.0 {
-                    return Err(Error::Config(format!("validation_split must be in (0, 1), got {split}")));
+                    return Err(Error::Config(format!(
+                        "validation_split must be in (0, 1), got {split}"
+                    )));
                 }
                 let n = all.len();
-                let n_val = ((n as f64 * split).round() as usize).clamp(1, n.saturating_sub(1).max(1));
+                let n_val =
+                    ((n as f64 * split).round() as usize).clamp(1, n.saturating_sub(1).max(1));
                 if n < 2 {
-                    return Err(Error::EmptyDataset(format!("{n} sample(s) cannot be split for validation")));
+                    return Err(Error::EmptyDataset(format!(
+                        "{n} sample(s) cannot be split for validation"
+                    )));
                 }
                 let mut idx: Vec<usize> = (0..n).collect();
                 idx.shuffle(&mut ChaCha8Rng::seed_from_u64(self.config.seed ^ 0x5EED));
@@ -231,17 +277,31 @@ impl AutoModel {
         };
         let scale = input_scale(&tr.x);
         let stats = channel_stats(&tr.x, scale);
-        Ok(Prepared { train: tr, val, stats, scale, input_shape })
+        Ok(Prepared {
+            train: tr,
+            val,
+            stats,
+            scale,
+            input_shape,
+        })
     }
 
     fn oracle(&self) -> Box<dyn Oracle> {
         match self.config.tuner {
-            TunerKind::Greedy => Box::new(GreedyOracle::new(self.config.seed, self.initial_hps.clone())),
+            TunerKind::Greedy => Box::new(GreedyOracle::new(
+                self.config.seed,
+                self.initial_hps.clone(),
+            )),
             TunerKind::Random => Box::new(RandomOracle::new(self.config.seed)),
         }
     }
 
-    fn search(&mut self, head: &dyn Head, data: &Prepared, prep: Preprocessing) -> Result<(Model, SearchResult)> {
+    fn search(
+        &mut self,
+        head: &dyn Head,
+        data: &Prepared,
+        prep: Preprocessing,
+    ) -> Result<(Model, SearchResult)> {
         let start = Instant::now();
         let cfg = self.config.clone();
         let deadline = cfg.time_limit.map(|d| start + d);
@@ -256,24 +316,48 @@ impl AutoModel {
                 )));
             }
         }
-        let mut trials: Vec<Trial> = project.load_trials()?.into_iter().filter(|t| t.status != TrialStatus::Running).collect();
+        let mut trials: Vec<Trial> = project
+            .load_trials()?
+            .into_iter()
+            .filter(|t| t.status != TrialStatus::Running)
+            .collect();
         if !trials.is_empty() {
-            self.emit(SearchEvent::Resumed { completed: trials.len() });
+            self.emit(SearchEvent::Resumed {
+                completed: trials.len(),
+            });
         }
         let blocks = std::mem::take(&mut self.blocks);
         let explore = |hp: &mut HyperParameters| -> Result<()> {
-            Self::build_architecture(&blocks, head, hp, &data.stats, &data.input_shape, data.scale).map(|_| ())
+            Self::build_architecture(
+                &blocks,
+                head,
+                hp,
+                &data.stats,
+                &data.input_shape,
+                data.scale,
+            )
+            .map(|_| ())
         };
         let mut oracle = self.oracle();
-        let mut consecutive_failures = trials.iter().rev().take_while(|t| t.status == TrialStatus::Failed).count();
+        let mut consecutive_failures = trials
+            .iter()
+            .rev()
+            .take_while(|t| t.status == TrialStatus::Failed)
+            .count();
         let result = (|| -> Result<()> {
             while trials.len() < cfg.max_trials {
-                if deadline.is_some_and(|d| Instant::now() >= d) || consecutive_failures >= cfg.max_consecutive_failed_trials {
+                if deadline.is_some_and(|d| Instant::now() >= d)
+                    || consecutive_failures >= cfg.max_consecutive_failed_trials
+                {
                     break;
                 }
                 let index = trials.len();
-                let Some(mut hp) = oracle.propose(index, &trials, &explore)? else { break };
-                let trial = self.run_trial(&project, &blocks, head, data, &mut hp, index, &trials, deadline)?;
+                let Some(mut hp) = oracle.propose(index, &trials, &explore)? else {
+                    break;
+                };
+                let trial = self.run_trial(
+                    &project, &blocks, head, data, &mut hp, index, &trials, deadline,
+                )?;
                 if trial.status == TrialStatus::Failed {
                     consecutive_failures += 1;
                 } else {
@@ -294,24 +378,48 @@ impl AutoModel {
                     let sb = b.score.unwrap_or(f64::INFINITY);
                     sa.partial_cmp(&sb).unwrap_or(std::cmp::Ordering::Equal)
                 });
-                self.emit(SearchEvent::TrialEnd { trial: Box::new(trial), leaderboard: board });
+                self.emit(SearchEvent::TrialEnd {
+                    trial: Box::new(trial),
+                    leaderboard: board,
+                });
             }
             Ok(())
         })();
         let outcome = result.and_then(|_| {
             let best = Trial::best(&trials).cloned().ok_or_else(|| {
-                let reasons: Vec<String> =
-                    trials.iter().filter_map(|t| t.reason.as_ref().map(|r| format!("trial {}: {r}", t.trial_id))).collect();
-                Error::NoSuccessfulTrial(if reasons.is_empty() { "the budget ended before any trial".into() } else { reasons.join("; ") })
+                let reasons: Vec<String> = trials
+                    .iter()
+                    .filter_map(|t| {
+                        t.reason
+                            .as_ref()
+                            .map(|r| format!("trial {}: {r}", t.trial_id))
+                    })
+                    .collect();
+                Error::NoSuccessfulTrial(if reasons.is_empty() {
+                    "the budget ended before any trial".into()
+                } else {
+                    reasons.join("; ")
+                })
             })?;
             self.final_model(&project, &blocks, head, data, prep, &best, deadline, start)
         });
         self.blocks = blocks;
         let (model, final_fit) = outcome?;
-        let best = Trial::best(&trials).map(|t| t.trial_id.clone()).unwrap_or_default();
+        let best = Trial::best(&trials)
+            .map(|t| t.trial_id.clone())
+            .unwrap_or_default();
         let model_path = project.model_dir();
         model.save(&model_path)?;
-        Ok((model, SearchResult { trials, best_trial: best, final_fit, wall_seconds: start.elapsed().as_secs_f64(), model_path }))
+        Ok((
+            model,
+            SearchResult {
+                trials,
+                best_trial: best,
+                final_fit,
+                wall_seconds: start.elapsed().as_secs_f64(),
+                model_path,
+            },
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -328,14 +436,26 @@ impl AutoModel {
     ) -> Result<Trial> {
         let t0 = Instant::now();
         let id = format!("{index:02}");
-        let arch = Self::build_architecture(blocks, head, hp, &data.stats, &data.input_shape, data.scale)?;
+        let arch =
+            Self::build_architecture(blocks, head, hp, &data.stats, &data.input_shape, data.scale)?;
         let mut trial = Trial::new(id.clone(), hp.clone());
         let params = arch.param_count()?;
         trial.params = Some(params);
-        let best_values = Trial::best(trials).map(|t| t.hyperparameters.active_values()).unwrap_or_default();
-        let changed: Vec<(String, Value)> =
-            hp.active_values().into_iter().filter(|(k, v)| best_values.get(k) != Some(v)).collect();
-        self.emit(SearchEvent::TrialStart { trial_id: id.clone(), index, max_trials: self.config.max_trials, changed, params });
+        let best_values = Trial::best(trials)
+            .map(|t| t.hyperparameters.active_values())
+            .unwrap_or_default();
+        let changed: Vec<(String, Value)> = hp
+            .active_values()
+            .into_iter()
+            .filter(|(k, v)| best_values.get(k) != Some(v))
+            .collect();
+        self.emit(SearchEvent::TrialStart {
+            trial_id: id.clone(),
+            index,
+            max_trials: self.config.max_trials,
+            changed,
+            params,
+        });
         project.save_trial(&trial)?;
         if let Some(max) = self.config.max_model_size {
             if params > max {
@@ -345,15 +465,28 @@ impl AutoModel {
                 return Ok(trial);
             }
         }
-        let seed = self.config.seed.wrapping_mul(1_000_003).wrapping_add(index as u64);
-        let fit_cfg = self.fit_config(hp, seed, self.config.epochs, Some(self.config.patience), deadline)?;
+        let seed = self
+            .config
+            .seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add(index as u64);
+        let fit_cfg = self.fit_config(
+            hp,
+            seed,
+            self.config.epochs,
+            Some(self.config.patience),
+            deadline,
+        )?;
         let device = self.config.device.clone();
         let progress = &mut self.progress;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_> {
             let net = Network::new(arch, &device, &mut ChaCha8Rng::seed_from_u64(seed))?;
             let mut on_event = |e: &TrainEvent| {
                 if let Some(p) = progress.as_mut() {
-                    p(&SearchEvent::Train { trial_id: id.clone(), event: e.clone() });
+                    p(&SearchEvent::Train {
+                        trial_id: id.clone(),
+                        event: e.clone(),
+                    });
                 }
             };
             let out = fit(&net, &data.train, Some(&data.val), &fit_cfg, &mut on_event)?;
@@ -400,9 +533,24 @@ impl AutoModel {
         patience: Option<usize>,
         deadline: Option<Instant>,
     ) -> Result<FitConfig> {
-        let optimizer: OptimizerKind = hp.get("optimizer").and_then(Value::as_str).unwrap_or("adam").parse()?;
-        let learning_rate = hp.get("learning_rate").and_then(Value::as_f64).unwrap_or(1e-3);
-        Ok(FitConfig { epochs, batch_size: self.config.batch_size, optimizer, learning_rate, patience, seed, deadline })
+        let optimizer: OptimizerKind = hp
+            .get("optimizer")
+            .and_then(Value::as_str)
+            .unwrap_or("adam")
+            .parse()?;
+        let learning_rate = hp
+            .get("learning_rate")
+            .and_then(Value::as_f64)
+            .unwrap_or(1e-3);
+        Ok(FitConfig {
+            epochs,
+            batch_size: self.config.batch_size,
+            optimizer,
+            learning_rate,
+            patience,
+            seed,
+            deadline,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -418,33 +566,61 @@ impl AutoModel {
         _start: Instant,
     ) -> Result<(Model, bool)> {
         let mut hp = best.hyperparameters.clone();
-        let arch = Self::build_architecture(blocks, head, &mut hp, &data.stats, &data.input_shape, data.scale)?;
+        let arch = Self::build_architecture(
+            blocks,
+            head,
+            &mut hp,
+            &data.stats,
+            &data.input_shape,
+            data.scale,
+        )?;
         let epochs = best.best_epoch.unwrap_or(1).max(1);
         let samples = data.train.len() + data.val.len();
-        let per_epoch = best.history.iter().map(|r| r.seconds).sum::<f64>() / best.history.len().max(1) as f64;
+        let per_epoch =
+            best.history.iter().map(|r| r.seconds).sum::<f64>() / best.history.len().max(1) as f64;
         let estimate = per_epoch * epochs as f64 * samples as f64 / data.train.len().max(1) as f64;
         let skip = if !self.config.final_fit {
             Some("final_fit is off".to_string())
         } else if let Some(d) = deadline {
             let left = d.saturating_duration_since(Instant::now()).as_secs_f64();
-            (left < estimate).then(|| format!("about {estimate:.0} s needed, {left:.0} s left in the time limit"))
+            (left < estimate).then(|| {
+                format!("about {estimate:.0} s needed, {left:.0} s left in the time limit")
+            })
         } else {
             None
         };
         if let Some(reason) = skip {
             self.emit(SearchEvent::FinalFitSkipped { reason });
-            let params = crate::graph::ParamStore::load(&arch, &project.trial_weights(&best.trial_id), &self.config.device)?;
+            let params = crate::graph::ParamStore::load(
+                &arch,
+                &project.trial_weights(&best.trial_id),
+                &self.config.device,
+            )?;
             return Ok((Model::new(Network { arch, params }, prep), false));
         }
         self.emit(SearchEvent::FinalFitStart { epochs, samples });
-        let all = TrainData { x: data.train.x.concat(&data.val.x)?, y: data.train.y.concat(&data.val.y) };
-        let seed = self.config.seed.wrapping_mul(1_000_003).wrapping_add(999_983);
+        let all = TrainData {
+            x: data.train.x.concat(&data.val.x)?,
+            y: data.train.y.concat(&data.val.y),
+        };
+        let seed = self
+            .config
+            .seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add(999_983);
         let cfg = self.fit_config(&hp, seed, epochs, None, None)?;
-        let net = Network::new(arch, &self.config.device, &mut ChaCha8Rng::seed_from_u64(seed))?;
+        let net = Network::new(
+            arch,
+            &self.config.device,
+            &mut ChaCha8Rng::seed_from_u64(seed),
+        )?;
         let progress = &mut self.progress;
         let mut on_event = |e: &TrainEvent| {
             if let Some(p) = progress.as_mut() {
-                p(&SearchEvent::Train { trial_id: "final".into(), event: e.clone() });
+                p(&SearchEvent::Train {
+                    trial_id: "final".into(),
+                    event: e.clone(),
+                });
             }
         };
         let out = fit(&net, &all, None, &cfg, &mut on_event)?;

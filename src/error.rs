@@ -30,19 +30,35 @@ pub enum Error {
 
     /// A file ended before the size its header announces.
     #[error("{path} is truncated: expected {expected} bytes, found {found}; download it again")]
-    Truncated { path: PathBuf, expected: u64, found: u64 },
+    Truncated {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
 
     /// A file is not in the format expected.
     #[error("{path} is not a valid {format} file: {detail}")]
-    Format { path: PathBuf, format: &'static str, detail: String },
+    Format {
+        path: PathBuf,
+        format: &'static str,
+        detail: String,
+    },
 
     /// A dataset could not be found locally (and could not, or may not, be downloaded).
     #[error("{what} not found at {path}: {hint}")]
-    DataNotFound { what: String, path: PathBuf, hint: String },
+    DataNotFound {
+        what: String,
+        path: PathBuf,
+        hint: String,
+    },
 
     /// An I/O error, with the path it happened on.
     #[error("I/O error on {path}: {source}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 
     /// A download failed.
     #[error("download of {url} failed: {detail}")]
@@ -50,7 +66,11 @@ pub enum Error {
 
     /// A downloaded or cached file does not have the published checksum.
     #[error("checksum mismatch for {path}: expected sha256 {expected}, got {actual}; delete the file and download it again")]
-    Checksum { path: PathBuf, expected: String, actual: String },
+    Checksum {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
 
     /// A hyperparameter was declared or used inconsistently.
     #[error("hyperparameter error: {0}")]
@@ -91,6 +111,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// Wraps an I/O error together with the path it happened on.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -33,7 +33,10 @@ const PREP: &str = "preprocessing.json";
 impl Model {
     /// A model from a trained network and its preprocessing state.
     pub fn new(network: Network, preprocessing: Preprocessing) -> Self {
-        Model { network, preprocessing }
+        Model {
+            network,
+            preprocessing,
+        }
     }
 
     /// The architecture.
@@ -59,8 +62,14 @@ impl Model {
         let tmp = temp_path(&w);
         self.network.params.save(&tmp)?;
         std::fs::rename(&tmp, &w).map_err(|e| Error::io(&w, e))?;
-        write_atomic(&dir.join(ARCH), serde_json::to_string_pretty(&self.network.arch)?.as_bytes())?;
-        write_atomic(&dir.join(PREP), serde_json::to_string_pretty(&self.preprocessing)?.as_bytes())
+        write_atomic(
+            &dir.join(ARCH),
+            serde_json::to_string_pretty(&self.network.arch)?.as_bytes(),
+        )?;
+        write_atomic(
+            &dir.join(PREP),
+            serde_json::to_string_pretty(&self.preprocessing)?.as_bytes(),
+        )
     }
 
     /// Loads a model saved by [`Model::save`] (CPU).
@@ -85,7 +94,10 @@ impl Model {
         let arch: Architecture = serde_json::from_str(&read(ARCH)?)?;
         let preprocessing: Preprocessing = serde_json::from_str(&read(PREP)?)?;
         let params = ParamStore::load(&arch, &dir.join(WEIGHTS), device)?;
-        Ok(Model { network: Network { arch, params }, preprocessing })
+        Ok(Model {
+            network: Network { arch, params },
+            preprocessing,
+        })
     }
 
     fn check_input(&self, x: &ImageData) -> Result<()> {
@@ -110,7 +122,9 @@ impl Model {
         Ok(out
             .chunks(units)
             .map(|row| match &self.network.arch.head {
-                HeadKind::Classification { multi_label: true, .. } => row.iter().map(|z| sigmoid(*z)).collect(),
+                HeadKind::Classification {
+                    multi_label: true, ..
+                } => row.iter().map(|z| sigmoid(*z)).collect(),
                 HeadKind::Classification { .. } if units == 1 => {
                     let p = sigmoid(row[0]);
                     vec![1.0 - p, p]
@@ -126,11 +140,17 @@ impl Model {
         let proba = self.predict_proba(x)?;
         match (&self.network.arch.head, &self.preprocessing.label_encoder) {
             (HeadKind::Classification { .. }, Some(enc)) => Ok(Predictions::Labels(
-                proba.iter().map(|p| enc.classes[crate::training::argmax(p)].clone()).collect(),
+                proba
+                    .iter()
+                    .map(|p| enc.classes[crate::training::argmax(p)].clone())
+                    .collect(),
             )),
             (_, _) => {
                 let dim = self.network.arch.head.output_units();
-                Ok(Predictions::Values { values: proba.into_iter().flatten().collect(), dim })
+                Ok(Predictions::Values {
+                    values: proba.into_iter().flatten().collect(),
+                    dim,
+                })
             }
         }
     }

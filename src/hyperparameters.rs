@@ -129,9 +129,18 @@ pub enum Kind {
     /// One of a list of values.
     Choice { values: Vec<Value> },
     /// An integer in `[min, max]` with a step.
-    Int { min: i64, max: i64, step: i64, sampling: Sampling },
+    Int {
+        min: i64,
+        max: i64,
+        step: i64,
+        sampling: Sampling,
+    },
     /// A real number in `[min, max]`.
-    Float { min: f64, max: f64, sampling: Sampling },
+    Float {
+        min: f64,
+        max: f64,
+        sampling: Sampling,
+    },
     /// True or false.
     Boolean,
     /// A single value (a block argument the user fixed).
@@ -166,7 +175,12 @@ impl HyperParameter {
     pub fn sample(&self, rng: &mut impl Rng) -> Value {
         match &self.kind {
             Kind::Choice { values } => values[rng.random_range(0..values.len())].clone(),
-            Kind::Int { min, max, step, sampling } => {
+            Kind::Int {
+                min,
+                max,
+                step,
+                sampling,
+            } => {
                 let step = (*step).max(1);
                 let n = (max - min) / step;
                 let k = match sampling {
@@ -238,7 +252,10 @@ impl HyperParameters {
         let value = value.into();
         if let Some(h) = self.space.iter().find(|h| h.name == name) {
             if !h.admits(&value) {
-                return Err(Error::HyperParameter(format!("{value} is not a valid value for {name} ({:?})", h.kind)));
+                return Err(Error::HyperParameter(format!(
+                    "{value} is not a valid value for {name} ({:?})",
+                    h.kind
+                )));
             }
         }
         self.values.insert(name.to_string(), value);
@@ -247,7 +264,10 @@ impl HyperParameters {
 
     /// A copy with the same space and no values set.
     pub fn space_only(&self) -> HyperParameters {
-        HyperParameters { space: self.space.clone(), ..Default::default() }
+        HyperParameters {
+            space: self.space.clone(),
+            ..Default::default()
+        }
     }
 
     /// Adds the declarations of `other` that this space does not have yet.
@@ -277,10 +297,12 @@ impl HyperParameters {
     }
 
     fn value_or_default(&self, name: &str) -> Option<Value> {
-        self.values
-            .get(name)
-            .cloned()
-            .or_else(|| self.space.iter().find(|h| h.name == name).map(|h| h.default.clone()))
+        self.values.get(name).cloned().or_else(|| {
+            self.space
+                .iter()
+                .find(|h| h.name == name)
+                .map(|h| h.default.clone())
+        })
     }
 
     /// Runs `f` with names prefixed by `scope/`.
@@ -293,8 +315,16 @@ impl HyperParameters {
 
     /// Runs `f` with every hyperparameter it declares conditional on `parent` (a full name)
     /// having one of `values`.
-    pub fn conditional<T>(&mut self, parent: &str, values: &[Value], f: impl FnOnce(&mut Self) -> T) -> T {
-        self.conditions.push(Condition { parent: parent.to_string(), values: values.to_vec() });
+    pub fn conditional<T>(
+        &mut self,
+        parent: &str,
+        values: &[Value],
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        self.conditions.push(Condition {
+            parent: parent.to_string(),
+            values: values.to_vec(),
+        });
         let out = f(self);
         self.conditions.pop();
         out
@@ -323,7 +353,11 @@ impl HyperParameters {
             Some(v) if self.space.iter().any(|h| h.name == full && h.admits(v)) => v.clone(),
             _ => {
                 // A fixed value always wins; otherwise record the default so the trial shows it.
-                let v = if let Kind::Fixed { value } = kind { value } else { default };
+                let v = if let Kind::Fixed { value } = kind {
+                    value
+                } else {
+                    default
+                };
                 self.values.insert(full, v.clone());
                 v
             }
@@ -340,36 +374,64 @@ impl HyperParameters {
     /// A choice among integers.
     pub fn choice_i64(&mut self, name: &str, values: &[i64], default: i64) -> i64 {
         let vals = values.iter().map(|v| Value::Int(*v)).collect();
-        self.declare(name, Kind::Choice { values: vals }, Value::Int(default)).as_i64().unwrap_or(default)
+        self.declare(name, Kind::Choice { values: vals }, Value::Int(default))
+            .as_i64()
+            .unwrap_or(default)
     }
 
     /// A choice among reals.
     pub fn choice_f64(&mut self, name: &str, values: &[f64], default: f64) -> f64 {
         let vals = values.iter().map(|v| Value::Float(*v)).collect();
-        self.declare(name, Kind::Choice { values: vals }, Value::Float(default)).as_f64().unwrap_or(default)
+        self.declare(name, Kind::Choice { values: vals }, Value::Float(default))
+            .as_f64()
+            .unwrap_or(default)
     }
 
     /// An integer range.
     pub fn int(&mut self, name: &str, min: i64, max: i64, step: i64, default: i64) -> i64 {
-        let kind = Kind::Int { min, max, step, sampling: Sampling::Linear };
-        self.declare(name, kind, Value::Int(default)).as_i64().unwrap_or(default)
+        let kind = Kind::Int {
+            min,
+            max,
+            step,
+            sampling: Sampling::Linear,
+        };
+        self.declare(name, kind, Value::Int(default))
+            .as_i64()
+            .unwrap_or(default)
     }
 
     /// A real range, sampled linearly or in the logarithm.
-    pub fn float(&mut self, name: &str, min: f64, max: f64, sampling: Sampling, default: f64) -> f64 {
+    pub fn float(
+        &mut self,
+        name: &str,
+        min: f64,
+        max: f64,
+        sampling: Sampling,
+        default: f64,
+    ) -> f64 {
         let kind = Kind::Float { min, max, sampling };
-        self.declare(name, kind, Value::Float(default)).as_f64().unwrap_or(default)
+        self.declare(name, kind, Value::Float(default))
+            .as_f64()
+            .unwrap_or(default)
     }
 
     /// True or false.
     pub fn boolean(&mut self, name: &str, default: bool) -> bool {
-        self.declare(name, Kind::Boolean, Value::Bool(default)).as_bool().unwrap_or(default)
+        self.declare(name, Kind::Boolean, Value::Bool(default))
+            .as_bool()
+            .unwrap_or(default)
     }
 
     /// A fixed value, recorded in the space so that a trial shows it.
     pub fn fixed(&mut self, name: &str, value: impl Into<Value>) -> Value {
         let value = value.into();
-        self.declare(name, Kind::Fixed { value: value.clone() }, value)
+        self.declare(
+            name,
+            Kind::Fixed {
+                value: value.clone(),
+            },
+            value,
+        )
     }
 }
 
@@ -452,7 +514,11 @@ impl<T: TunableValue> Tunable<T> {
             }
             Tunable::Tune => choose_from(hp, name, values, default),
             Tunable::Choices(list) if !list.is_empty() => {
-                let d = if list.contains(&default) { default } else { list[0].clone() };
+                let d = if list.contains(&default) {
+                    default
+                } else {
+                    list[0].clone()
+                };
                 choose_from(hp, name, list, d)
             }
             Tunable::Choices(_) => default,
@@ -470,7 +536,12 @@ impl Tunable<bool> {
     }
 }
 
-fn choose_from<T: TunableValue>(hp: &mut HyperParameters, name: &str, values: &[T], default: T) -> T {
+fn choose_from<T: TunableValue>(
+    hp: &mut HyperParameters,
+    name: &str,
+    values: &[T],
+    default: T,
+) -> T {
     let vals = values.iter().map(TunableValue::to_value).collect();
     let v = hp.declare(name, Kind::Choice { values: vals }, default.to_value());
     T::from_value(&v).unwrap_or(default)
@@ -486,8 +557,15 @@ mod tests {
         let mut hp = HyperParameters::new();
         let t = hp.choice_str("block_type", &["vanilla", "resnet"], "vanilla");
         assert_eq!(t, "vanilla");
-        hp.conditional("block_type", &["resnet".into()], |hp| hp.choice_i64("depth", &[1, 2, 3], 2));
-        let depth = hp.space().iter().find(|h| h.name == "depth").unwrap().clone();
+        hp.conditional("block_type", &["resnet".into()], |hp| {
+            hp.choice_i64("depth", &[1, 2, 3], 2)
+        });
+        let depth = hp
+            .space()
+            .iter()
+            .find(|h| h.name == "depth")
+            .unwrap()
+            .clone();
         assert!(!hp.is_active(&depth));
         assert!(!hp.active_values().contains_key("depth"));
         hp.set("block_type", "resnet").unwrap();
@@ -508,18 +586,29 @@ mod tests {
     fn sampling_stays_in_range_and_log_spreads_over_decades() {
         let h = HyperParameter {
             name: "lr".into(),
-            kind: Kind::Float { min: 1e-5, max: 1e-1, sampling: Sampling::Log },
+            kind: Kind::Float {
+                min: 1e-5,
+                max: 1e-1,
+                sampling: Sampling::Log,
+            },
             default: Value::Float(1e-3),
             conditions: vec![],
         };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-        let xs: Vec<f64> = (0..1000).map(|_| h.sample(&mut rng).as_f64().unwrap()).collect();
+        let xs: Vec<f64> = (0..1000)
+            .map(|_| h.sample(&mut rng).as_f64().unwrap())
+            .collect();
         assert!(xs.iter().all(|x| (1e-5..=1e-1).contains(x)));
         let below_1e3 = xs.iter().filter(|x| **x < 1e-3).count();
         assert!((400..600).contains(&below_1e3), "{below_1e3}");
         let i = HyperParameter {
             name: "n".into(),
-            kind: Kind::Int { min: 2, max: 10, step: 2, sampling: Sampling::Linear },
+            kind: Kind::Int {
+                min: 2,
+                max: 10,
+                step: 2,
+                sampling: Sampling::Linear,
+            },
             default: Value::Int(2),
             conditions: vec![],
         };
@@ -534,7 +623,9 @@ mod tests {
         let mut hp = HyperParameters::new();
         hp.scoped("image_block_1", |hp| {
             hp.choice_str("block_type", &["vanilla", "resnet"], "vanilla");
-            hp.conditional("image_block_1/block_type", &["resnet".into()], |hp| hp.int("depth", 1, 3, 1, 1));
+            hp.conditional("image_block_1/block_type", &["resnet".into()], |hp| {
+                hp.int("depth", 1, 3, 1, 1)
+            });
             hp.float("lr", 1e-4, 1e-1, Sampling::Log, 1e-3);
             hp.boolean("normalize", true);
             hp.fixed("kernel", 3i64);
@@ -542,7 +633,10 @@ mod tests {
         let s = serde_json::to_string_pretty(&hp).unwrap();
         let back: HyperParameters = serde_json::from_str(&s).unwrap();
         assert_eq!(back, hp);
-        assert_eq!(back.space()[1].conditions[0].parent, "image_block_1/block_type");
+        assert_eq!(
+            back.space()[1].conditions[0].parent,
+            "image_block_1/block_type"
+        );
         assert_eq!(back.get("image_block_1/lr"), Some(&Value::Float(1e-3)));
     }
 
@@ -551,9 +645,19 @@ mod tests {
         let mut hp = HyperParameters::new();
         let t: Tunable<i64> = Tunable::Choices(vec![5, 7]);
         assert_eq!(t.choose(&mut hp, "k", &[3, 5, 7], 3), 5);
-        assert_eq!(hp.space()[0].kind, Kind::Choice { values: vec![Value::Int(5), Value::Int(7)] });
+        assert_eq!(
+            hp.space()[0].kind,
+            Kind::Choice {
+                values: vec![Value::Int(5), Value::Int(7)]
+            }
+        );
         let f: Tunable<bool> = true.into();
         assert!(f.choose_bool(&mut hp, "b", false));
-        assert_eq!(hp.space()[1].kind, Kind::Fixed { value: Value::Bool(true) });
+        assert_eq!(
+            hp.space()[1].kind,
+            Kind::Fixed {
+                value: Value::Bool(true)
+            }
+        );
     }
 }

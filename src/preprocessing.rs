@@ -37,9 +37,9 @@ fn labels_of(y: &Targets) -> Result<Vec<Label>> {
     match y {
         Targets::Int(v) => Ok(v.iter().map(|&i| Label::Int(i)).collect()),
         Targets::Str(v) => Ok(v.iter().map(|s| Label::Str(s.clone())).collect()),
-        Targets::Float { .. } => {
-            Err(Error::Config("classification targets must be integer or string labels, got real values".into()))
-        }
+        Targets::Float { .. } => Err(Error::Config(
+            "classification targets must be integer or string labels, got real values".into(),
+        )),
     }
 }
 
@@ -50,7 +50,9 @@ impl LabelEncoder {
         classes.sort();
         classes.dedup();
         if classes.len() < 2 {
-            return Err(Error::TooFewClasses { found: classes.len() });
+            return Err(Error::TooFewClasses {
+                found: classes.len(),
+            });
         }
         Ok(LabelEncoder { classes })
     }
@@ -60,9 +62,15 @@ impl LabelEncoder {
         labels_of(y)?
             .iter()
             .map(|l| {
-                self.classes.binary_search(l).map(|i| i as u32).map_err(|_| {
-                    Error::Config(format!("label {l} was not among the training classes {:?}", self.classes))
-                })
+                self.classes
+                    .binary_search(l)
+                    .map(|i| i as u32)
+                    .map_err(|_| {
+                        Error::Config(format!(
+                            "label {l} was not among the training classes {:?}",
+                            self.classes
+                        ))
+                    })
             })
             .collect()
     }
@@ -84,15 +92,26 @@ pub struct Preprocessing {
 pub fn encode_targets(y: &Targets, encoder: Option<&LabelEncoder>) -> Result<EncodedTargets> {
     match (encoder, y) {
         (Some(e), _) => Ok(EncodedTargets::Classes(e.encode(y)?)),
-        (None, Targets::Float { values, dim }) => Ok(EncodedTargets::Values { values: values.clone(), dim: *dim }),
-        (None, Targets::Int(v)) => Ok(EncodedTargets::Values { values: v.iter().map(|&i| i as f32).collect(), dim: 1 }),
-        (None, Targets::Str(_)) => Err(Error::Config("regression targets must be numbers, got strings".into())),
+        (None, Targets::Float { values, dim }) => Ok(EncodedTargets::Values {
+            values: values.clone(),
+            dim: *dim,
+        }),
+        (None, Targets::Int(v)) => Ok(EncodedTargets::Values {
+            values: v.iter().map(|&i| i as f32).collect(),
+            dim: 1,
+        }),
+        (None, Targets::Str(_)) => Err(Error::Config(
+            "regression targets must be numbers, got strings".into(),
+        )),
     }
 }
 
 /// `1/255` for byte-range images, else 1.
 pub fn input_scale(x: &ImageData) -> f32 {
-    let max = (0..x.pixels.len()).step_by(7).map(|i| x.pixels.get(i)).fold(0f32, f32::max);
+    let max = (0..x.pixels.len())
+        .step_by(7)
+        .map(|i| x.pixels.get(i))
+        .fold(0f32, f32::max);
     if max > 1.5 {
         1.0 / 255.0
     } else {
@@ -113,6 +132,13 @@ pub fn channel_stats(x: &ImageData, scale: f32) -> DataStats {
     }
     let count = (n / c.max(1)).max(1) as f64;
     let mean: Vec<f32> = sum.iter().map(|s| (s / count) as f32).collect();
-    let var: Vec<f32> = sq.iter().zip(&mean).map(|(q, m)| ((q / count) - (*m as f64).powi(2)).max(1e-8) as f32).collect();
-    DataStats { channel_mean: mean, channel_var: var }
+    let var: Vec<f32> = sq
+        .iter()
+        .zip(&mean)
+        .map(|(q, m)| ((q / count) - (*m as f64).powi(2)).max(1e-8) as f32)
+        .collect();
+    DataStats {
+        channel_mean: mean,
+        channel_var: var,
+    }
 }

@@ -35,7 +35,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// A sibling temp name for `path`.
 pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
 }
 
@@ -43,7 +46,9 @@ impl Project {
     /// Opens (or creates) `<directory>/<name>`; `overwrite` deletes what was there.
     pub fn open(directory: &Path, name: &str, overwrite: bool) -> Result<Self> {
         if name.is_empty() || name.contains(['/', '\\']) || name == ".." {
-            return Err(Error::Config(format!("project name {name:?} must be a plain folder name")));
+            return Err(Error::Config(format!(
+                "project name {name:?} must be a plain folder name"
+            )));
         }
         let dir = directory.join(name);
         if overwrite && dir.exists() {
@@ -77,7 +82,10 @@ impl Project {
     pub fn save_trial(&self, trial: &Trial) -> Result<()> {
         let d = self.trial_dir(&trial.trial_id);
         std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
-        write_atomic(&d.join("trial.json"), serde_json::to_string_pretty(trial)?.as_bytes())
+        write_atomic(
+            &d.join("trial.json"),
+            serde_json::to_string_pretty(trial)?.as_bytes(),
+        )
     }
 
     /// Every saved trial, in id order.
@@ -95,8 +103,11 @@ impl Project {
                 continue;
             }
             let text = std::fs::read_to_string(&p).map_err(|err| Error::io(&p, err))?;
-            let t: Trial = serde_json::from_str(&text)
-                .map_err(|err| Error::Format { path: p.clone(), format: "trial.json", detail: err.to_string() })?;
+            let t: Trial = serde_json::from_str(&text).map_err(|err| Error::Format {
+                path: p.clone(),
+                format: "trial.json",
+                detail: err.to_string(),
+            })?;
             trials.push(t);
         }
         trials.sort_by(|a, b| a.trial_id.cmp(&b.trial_id));
@@ -105,7 +116,10 @@ impl Project {
 
     /// Saves `oracle.json`.
     pub fn save_oracle(&self, state: &OracleState) -> Result<()> {
-        write_atomic(&self.dir.join("oracle.json"), serde_json::to_string_pretty(state)?.as_bytes())
+        write_atomic(
+            &self.dir.join("oracle.json"),
+            serde_json::to_string_pretty(state)?.as_bytes(),
+        )
     }
 
     /// Reads `oracle.json`, if there is one.
@@ -115,8 +129,11 @@ impl Project {
             return Ok(None);
         }
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-        let s = serde_json::from_str(&text)
-            .map_err(|e| Error::Format { path: p.clone(), format: "oracle.json", detail: e.to_string() })?;
+        let s = serde_json::from_str(&text).map_err(|e| Error::Format {
+            path: p.clone(),
+            format: "oracle.json",
+            detail: e.to_string(),
+        })?;
         Ok(Some(s))
     }
 }

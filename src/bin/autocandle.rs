@@ -15,7 +15,11 @@ use std::time::{Duration, Instant};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "autocandle", version, about = "AutoML for deep learning: search, train and export networks")]
+#[command(
+    name = "autocandle",
+    version,
+    about = "AutoML for deep learning: search, train and export networks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -100,9 +104,17 @@ enum Command {
 
 /// Parses 90s, 30m, 2h, 1h30m or plain seconds.
 fn parse_duration(s: &str) -> autocandle::Result<Duration> {
-    let bad = || Error::Config(format!("cannot read the time limit {s:?}: write it like 90s, 30m, 2h or 1h30m"));
+    let bad = || {
+        Error::Config(format!(
+            "cannot read the time limit {s:?}: write it like 90s, 30m, 2h or 1h30m"
+        ))
+    };
     if let Ok(secs) = s.parse::<f64>() {
-        return if secs > 0.0 { Ok(Duration::from_secs_f64(secs)) } else { Err(bad()) };
+        return if secs > 0.0 {
+            Ok(Duration::from_secs_f64(secs))
+        } else {
+            Err(bad())
+        };
     }
     let mut total = 0f64;
     let mut num = String::new();
@@ -160,7 +172,11 @@ fn holdout(d: &ImageDataset, frac: f64, seed: u64) -> (ImageDataset, ImageDatase
     (d.select(&idx[n_test..]), d.select(&idx[..n_test]))
 }
 
-fn summary_json(result: &SearchResult, test: Option<serde_json::Value>, wall: f64) -> serde_json::Value {
+fn summary_json(
+    result: &SearchResult,
+    test: Option<serde_json::Value>,
+    wall: f64,
+) -> serde_json::Value {
     let mut v = json!({
         "best_trial": result.best_trial,
         "trials": result.trials.len(),
@@ -196,7 +212,11 @@ fn test_metrics(model: &Model, test: &ImageDataset) -> autocandle::Result<serde_
 fn fit(task: Task, data: &str, config: SearchConfig) -> autocandle::Result<serde_json::Value> {
     let start = Instant::now();
     let (train, test) = load(data)?;
-    eprintln!("Training data: {} images of shape {:?}", train.len(), train.x.image_shape());
+    eprintln!(
+        "Training data: {} images of shape {:?}",
+        train.len(),
+        train.x.image_shape()
+    );
     let (model, result) = match task {
         Task::ImageClassifier => {
             let mut clf = ImageClassifier::new(config);
@@ -218,7 +238,11 @@ fn fit(task: Task, data: &str, config: SearchConfig) -> autocandle::Result<serde
         Some(t) => Some(test_metrics(&model, t)?),
         None => None,
     };
-    Ok(summary_json(&result, test_json, start.elapsed().as_secs_f64()))
+    Ok(summary_json(
+        &result,
+        test_json,
+        start.elapsed().as_secs_f64(),
+    ))
 }
 
 fn quickstart() -> autocandle::Result<serde_json::Value> {
@@ -237,21 +261,31 @@ fn quickstart() -> autocandle::Result<serde_json::Value> {
     fit(Task::ImageClassifier, "digits", config)
 }
 
-fn report(project: &PathBuf) -> autocandle::Result<String> {
+fn report(project: &std::path::Path) -> autocandle::Result<String> {
     let (dir, name) = match (project.parent(), project.file_name()) {
         (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
-        _ => return Err(Error::Config(format!("{} is not a project folder", project.display()))),
+        _ => {
+            return Err(Error::Config(format!(
+                "{} is not a project folder",
+                project.display()
+            )))
+        }
     };
     if !project.join("oracle.json").exists() {
         return Err(Error::DataNotFound {
             what: "project".into(),
-            path: project.clone(),
+            path: project.to_path_buf(),
             hint: "give the folder that holds oracle.json (the --project of fit)".into(),
         });
     }
     let p = autocandle::project::Project::open(&dir, &name, false)?;
     let mut trials = p.load_trials()?;
-    trials.sort_by(|a, b| a.score.unwrap_or(f64::INFINITY).partial_cmp(&b.score.unwrap_or(f64::INFINITY)).unwrap_or(std::cmp::Ordering::Equal));
+    trials.sort_by(|a, b| {
+        a.score
+            .unwrap_or(f64::INFINITY)
+            .partial_cmp(&b.score.unwrap_or(f64::INFINITY))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     Ok(terminal::leaderboard(&trials))
 }
 
@@ -274,7 +308,12 @@ fn run(cli: Cli) -> autocandle::Result<()> {
         } => {
             let (directory, project_name) = match (project.parent(), project.file_name()) {
                 (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
-                _ => return Err(Error::Config(format!("--project {} must name a folder", project.display()))),
+                _ => {
+                    return Err(Error::Config(format!(
+                        "--project {} must name a folder",
+                        project.display()
+                    )))
+                }
             };
             let config = SearchConfig {
                 max_trials,
@@ -300,9 +339,15 @@ fn run(cli: Cli) -> autocandle::Result<()> {
             let idx: Vec<usize> = (0..n).collect();
             match m.predict(&d.select(&idx).x)? {
                 Predictions::Labels(l) => l.iter().for_each(|x| println!("{x}")),
-                Predictions::Values { values, dim } => {
-                    values.chunks(dim).for_each(|r| println!("{}", r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")))
-                }
+                Predictions::Values { values, dim } => values.chunks(dim).for_each(|r| {
+                    println!(
+                        "{}",
+                        r.iter()
+                            .map(|v| v.to_string())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
+                }),
             }
         }
         Command::Evaluate { model, data } => {

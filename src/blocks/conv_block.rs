@@ -47,7 +47,12 @@ impl Block for ConvBlock {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, _stats: &DataStats, input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        _stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
         hp.scoped(&self.name, |hp| {
             let kernel = self.kernel_size.choose(hp, "kernel_size", &[3, 5, 7], 3) as usize;
             let num_blocks = self.num_blocks.choose(hp, "num_blocks", &[1, 2, 3], 2);
@@ -60,24 +65,46 @@ impl Block for ConvBlock {
             for i in 0..num_blocks {
                 for j in 0..num_layers {
                     let default = if i == 0 { 32 } else { 64 };
-                    let filters =
-                        self.filters.choose(hp, &format!("filters_{i}_{j}"), &[16, 32, 64, 128, 256, 512], default) as usize;
+                    let filters = self.filters.choose(
+                        hp,
+                        &format!("filters_{i}_{j}"),
+                        &[16, 32, 64, 128, 256, 512],
+                        default,
+                    ) as usize;
                     // AutoKeras's rule: 'valid' while the image is large enough, else 'same'.
-                    let padding = if shape.len() == 3 && shape[0] > kernel * 2 && shape[1] > kernel * 2 {
-                        Padding::Valid
-                    } else {
-                        Padding::Same
+                    let padding =
+                        if shape.len() == 3 && shape[0] > kernel * 2 && shape[1] > kernel * 2 {
+                            Padding::Valid
+                        } else {
+                            Padding::Same
+                        };
+                    let layer = Layer::Conv2d {
+                        filters,
+                        kernel,
+                        stride: 1,
+                        padding,
+                        activation: Activation::Relu,
+                        separable,
                     };
-                    let layer = Layer::Conv2d { filters, kernel, stride: 1, padding, activation: Activation::Relu, separable };
                     nodes.push(node(hp, &format!("conv_{i}_{j}"), layer));
                     shape = shape_after(&nodes, input)?;
                 }
                 if max_pooling && shape[0] >= 2 && shape[1] >= 2 {
-                    nodes.push(node(hp, &format!("max_pool_{i}"), Layer::MaxPool { size: 2, stride: 2 }));
+                    nodes.push(node(
+                        hp,
+                        &format!("max_pool_{i}"),
+                        Layer::MaxPool { size: 2, stride: 2 },
+                    ));
                     shape = shape_after(&nodes, input)?;
                 }
                 if dropout > 0.0 {
-                    nodes.push(node(hp, &format!("dropout_{i}"), Layer::Dropout { rate: dropout as f32 }));
+                    nodes.push(node(
+                        hp,
+                        &format!("dropout_{i}"),
+                        Layer::Dropout {
+                            rate: dropout as f32,
+                        },
+                    ));
                 }
             }
             Ok(nodes)

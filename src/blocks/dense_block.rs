@@ -37,7 +37,12 @@ impl Block for DenseBlock {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, _stats: &DataStats, input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        _stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
         hp.scoped(&self.name, |hp| {
             let num_layers = self.num_layers.choose(hp, "num_layers", &[1, 2, 3], 2);
             let use_bn = self.use_batchnorm.choose_bool(hp, "use_batchnorm", false);
@@ -47,15 +52,43 @@ impl Block for DenseBlock {
                 nodes.push(node(hp, "flatten", Layer::Flatten));
             }
             for i in 0..num_layers {
-                let units = self.num_units.choose(hp, &format!("units_{i}"), &[16, 32, 64, 128, 256, 512, 1024], 32) as usize;
-                let act = if use_bn { Activation::Linear } else { Activation::Relu };
-                nodes.push(node(hp, &format!("dense_{i}"), Layer::Dense { units, activation: act }));
+                let units = self.num_units.choose(
+                    hp,
+                    &format!("units_{i}"),
+                    &[16, 32, 64, 128, 256, 512, 1024],
+                    32,
+                ) as usize;
+                let act = if use_bn {
+                    Activation::Linear
+                } else {
+                    Activation::Relu
+                };
+                nodes.push(node(
+                    hp,
+                    &format!("dense_{i}"),
+                    Layer::Dense {
+                        units,
+                        activation: act,
+                    },
+                ));
                 if use_bn {
                     nodes.push(node(hp, &format!("batch_norm_{i}"), Layer::BatchNorm));
-                    nodes.push(node(hp, &format!("relu_{i}"), Layer::Activation { activation: Activation::Relu }));
+                    nodes.push(node(
+                        hp,
+                        &format!("relu_{i}"),
+                        Layer::Activation {
+                            activation: Activation::Relu,
+                        },
+                    ));
                 }
                 if dropout > 0.0 {
-                    nodes.push(node(hp, &format!("dropout_{i}"), Layer::Dropout { rate: dropout as f32 }));
+                    nodes.push(node(
+                        hp,
+                        &format!("dropout_{i}"),
+                        Layer::Dropout {
+                            rate: dropout as f32,
+                        },
+                    ));
                 }
             }
             Ok(nodes)

@@ -34,12 +34,25 @@ impl Block for ImageAugmentation {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, _stats: &DataStats, _input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        _stats: &DataStats,
+        _input: &[usize],
+    ) -> Result<Vec<Node>> {
         hp.scoped(&self.name, |hp| {
-            let translation = self.translation_factor.choose(hp, "translation_factor", &[0.0, 0.1], 0.1);
-            let flip = self.horizontal_flip.choose_bool(hp, "horizontal_flip", true);
+            let translation =
+                self.translation_factor
+                    .choose(hp, "translation_factor", &[0.0, 0.1], 0.1);
+            let flip = self
+                .horizontal_flip
+                .choose_bool(hp, "horizontal_flip", true);
             let pad_crop = self.pad_crop.choose(hp, "pad_crop", &[0, 2, 4], 0).max(0) as usize;
-            let layer = Layer::Augmentation { horizontal_flip: flip, translation: translation as f32, pad_crop };
+            let layer = Layer::Augmentation {
+                horizontal_flip: flip,
+                translation: translation as f32,
+                pad_crop,
+            };
             Ok(vec![node(hp, "augment", layer)])
         })
     }

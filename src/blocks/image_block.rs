@@ -1,7 +1,9 @@
 //! ImageBlock: the whole image pipeline of AutoKeras — normalisation, augmentation and a
 //! choice of network family.
 
-use super::{Block, ConvBlock, DataStats, ImageAugmentation, Normalization, ResNetBlock, XceptionBlock};
+use super::{
+    Block, ConvBlock, DataStats, ImageAugmentation, Normalization, ResNetBlock, XceptionBlock,
+};
 use crate::error::Result;
 use crate::graph::Node;
 use crate::hyperparameters::{HyperParameters, Tunable, Value};
@@ -25,7 +27,12 @@ pub struct ImageBlock {
 
 impl Default for ImageBlock {
     fn default() -> Self {
-        ImageBlock { name: "image_block_1".into(), block_type: Tunable::Tune, normalize: Tunable::Tune, augment: Tunable::Tune }
+        ImageBlock {
+            name: "image_block_1".into(),
+            block_type: Tunable::Tune,
+            normalize: Tunable::Tune,
+            augment: Tunable::Tune,
+        }
     }
 }
 
@@ -34,10 +41,21 @@ impl Block for ImageBlock {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, stats: &DataStats, input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
         hp.scoped(&self.name, |hp| {
-            let types = ["vanilla".to_string(), "resnet".to_string(), "xception".to_string()];
-            let block_type = self.block_type.choose(hp, "block_type", &types, "vanilla".into());
+            let types = [
+                "vanilla".to_string(),
+                "resnet".to_string(),
+                "xception".to_string(),
+            ];
+            let block_type = self
+                .block_type
+                .choose(hp, "block_type", &types, "vanilla".into());
             let normalize = self.normalize.choose_bool(hp, "normalize", true);
             let augment = self.augment.choose_bool(hp, "augment", false);
             let mut nodes = Vec::new();

@@ -40,7 +40,12 @@ pub trait Block: std::fmt::Debug + Send + Sync {
     /// The block's name, unique in its graph (`conv_block_1`).
     fn name(&self) -> &str;
     /// The layers for the hyperparameters in `hp`, given the per-sample input shape.
-    fn build(&self, hp: &mut HyperParameters, stats: &DataStats, input: &[usize]) -> Result<Vec<Node>>;
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>>;
 }
 
 /// A layer name in the current hyperparameter scope (`image_block_1/conv_block_1/conv_0_1`).
@@ -51,7 +56,10 @@ pub fn layer_name(hp: &HyperParameters, name: &str) -> String {
 /// A node named in the current scope, attributed to the innermost block.
 pub fn node(hp: &HyperParameters, name: &str, layer: Layer) -> Node {
     let full = hp.full_name(name);
-    let block = full.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or_default();
+    let block = full
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or_default();
     Node::new(full, block, layer)
 }
 

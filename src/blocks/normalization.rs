@@ -14,7 +14,9 @@ pub struct Normalization {
 
 impl Default for Normalization {
     fn default() -> Self {
-        Normalization { name: "normalization_1".into() }
+        Normalization {
+            name: "normalization_1".into(),
+        }
     }
 }
 
@@ -23,7 +25,12 @@ impl Block for Normalization {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, stats: &DataStats, input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
         let c = input.last().copied().unwrap_or(0);
         if stats.channel_mean.len() != c || stats.channel_var.len() != c {
             return Err(Error::Config(format!(
@@ -31,7 +38,12 @@ impl Block for Normalization {
                 stats.channel_mean.len()
             )));
         }
-        let layer = Layer::Normalization { mean: stats.channel_mean.clone(), variance: stats.channel_var.clone() };
-        Ok(vec![hp.scoped(&self.name, |hp| node(hp, "normalize", layer))])
+        let layer = Layer::Normalization {
+            mean: stats.channel_mean.clone(),
+            variance: stats.channel_var.clone(),
+        };
+        Ok(vec![
+            hp.scoped(&self.name, |hp| node(hp, "normalize", layer))
+        ])
     }
 }

@@ -19,12 +19,23 @@ pub struct ResNetBlock {
 
 impl Default for ResNetBlock {
     fn default() -> Self {
-        ResNetBlock { name: "res_net_block_1".into(), depth: Tunable::Tune, width: Tunable::Tune }
+        ResNetBlock {
+            name: "res_net_block_1".into(),
+            depth: Tunable::Tune,
+            width: Tunable::Tune,
+        }
     }
 }
 
 fn conv(filters: usize, kernel: usize, stride: usize) -> Layer {
-    Layer::Conv2d { filters, kernel, stride, padding: Padding::Same, activation: Activation::Linear, separable: false }
+    Layer::Conv2d {
+        filters,
+        kernel,
+        stride,
+        padding: Padding::Same,
+        activation: Activation::Linear,
+        separable: false,
+    }
 }
 
 impl Block for ResNetBlock {
@@ -32,11 +43,18 @@ impl Block for ResNetBlock {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, _stats: &DataStats, _input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        _stats: &DataStats,
+        _input: &[usize],
+    ) -> Result<Vec<Node>> {
         hp.scoped(&self.name, |hp| {
             let depth = self.depth.choose(hp, "depth", &[1, 2, 3], 1) as usize;
             let width = self.width.choose(hp, "width", &[16, 32, 64], 32) as usize;
-            let relu = Layer::Activation { activation: Activation::Relu };
+            let relu = Layer::Activation {
+                activation: Activation::Relu,
+            };
             let mut nodes = vec![
                 node(hp, "stem_conv", conv(width, 3, 1)),
                 node(hp, "stem_bn", Layer::BatchNorm),

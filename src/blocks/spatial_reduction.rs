@@ -19,7 +19,10 @@ pub struct SpatialReduction {
 
 impl Default for SpatialReduction {
     fn default() -> Self {
-        SpatialReduction { name: "spatial_reduction_1".into(), reduction_type: Tunable::Tune }
+        SpatialReduction {
+            name: "spatial_reduction_1".into(),
+            reduction_type: Tunable::Tune,
+        }
     }
 }
 
@@ -28,13 +31,24 @@ impl Block for SpatialReduction {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, _stats: &DataStats, input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        _stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
         if input.len() != 3 {
             return Ok(vec![]);
         }
         hp.scoped(&self.name, |hp| {
-            let options = ["flatten".to_string(), "global_avg".to_string(), "global_max".to_string()];
-            let t = self.reduction_type.choose(hp, "reduction_type", &options, "flatten".into());
+            let options = [
+                "flatten".to_string(),
+                "global_avg".to_string(),
+                "global_max".to_string(),
+            ];
+            let t = self
+                .reduction_type
+                .choose(hp, "reduction_type", &options, "flatten".into());
             let layer = match t.as_str() {
                 "global_avg" => Layer::GlobalAvgPool,
                 "global_max" => Layer::GlobalMaxPool,

@@ -20,7 +20,11 @@ pub struct XceptionBlock {
 
 impl Default for XceptionBlock {
     fn default() -> Self {
-        XceptionBlock { name: "xception_block_1".into(), num_blocks: Tunable::Tune, width: Tunable::Tune }
+        XceptionBlock {
+            name: "xception_block_1".into(),
+            num_blocks: Tunable::Tune,
+            width: Tunable::Tune,
+        }
     }
 }
 
@@ -29,15 +33,26 @@ impl Block for XceptionBlock {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, _stats: &DataStats, input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        _stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
         hp.scoped(&self.name, |hp| {
             let width = self.width.choose(hp, "width", &[32, 64], 32) as usize;
             let wanted = self.num_blocks.choose(hp, "num_blocks", &[2, 3, 4], 3) as usize;
             // Each block halves the resolution: keep at least 2x2.
-            let side = input.first().copied().unwrap_or(1).min(input.get(1).copied().unwrap_or(1));
+            let side = input
+                .first()
+                .copied()
+                .unwrap_or(1)
+                .min(input.get(1).copied().unwrap_or(1));
             let max_blocks = (usize::BITS - side.max(1).leading_zeros()).saturating_sub(2) as usize;
             let num_blocks = wanted.min(max_blocks.max(1));
-            let relu = Layer::Activation { activation: Activation::Relu };
+            let relu = Layer::Activation {
+                activation: Activation::Relu,
+            };
             let sep = |filters, stride| Layer::Conv2d {
                 filters,
                 kernel: 3,

@@ -67,7 +67,10 @@ impl ImageData {
     /// ```
     pub fn from_u8(pixels: Vec<u8>, shape: &[usize]) -> Result<Self> {
         let shape = Self::check_shape(pixels.len(), shape)?;
-        Ok(ImageData { pixels: Pixels::U8(pixels), shape })
+        Ok(ImageData {
+            pixels: Pixels::U8(pixels),
+            shape,
+        })
     }
 
     /// Images from floats with shape `[n, h, w, c]` (or `[n, h, w]` for grey images).
@@ -77,7 +80,10 @@ impl ImageData {
         if let Some(index) = pixels.iter().position(|v| !v.is_finite()) {
             return Err(Error::NonFinite { what: "x", index });
         }
-        Ok(ImageData { pixels: Pixels::F32(pixels), shape })
+        Ok(ImageData {
+            pixels: Pixels::F32(pixels),
+            shape,
+        })
     }
 
     /// Images from a candle tensor of rank 3 (`[n, h, w]`) or 4 (`[n, h, w, c]`), any float or
@@ -88,7 +94,10 @@ impl ImageData {
             let v = t.flatten_all()?.to_vec1::<u8>()?;
             return Self::from_u8(v, &dims);
         }
-        let v = t.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?;
+        let v = t
+            .flatten_all()?
+            .to_dtype(candle_core::DType::F32)?
+            .to_vec1::<f32>()?;
         Self::from_f32(v, &dims)
     }
 
@@ -105,7 +114,9 @@ impl ImageData {
             }
         };
         if shape[1] == 0 || shape[2] == 0 || shape[3] == 0 {
-            return Err(Error::BadShape(format!("image dimensions must be positive, got {shape:?}")));
+            return Err(Error::BadShape(format!(
+                "image dimensions must be positive, got {shape:?}"
+            )));
         }
         let expected: usize = shape.iter().product();
         if expected != len {
@@ -155,7 +166,10 @@ impl ImageData {
                 Pixels::F32(out)
             }
         };
-        ImageData { pixels, shape: [indices.len(), self.shape[1], self.shape[2], self.shape[3]] }
+        ImageData {
+            pixels,
+            shape: [indices.len(), self.shape[1], self.shape[2], self.shape[3]],
+        }
     }
 
     /// Concatenates two image sets of the same image shape.
@@ -176,7 +190,15 @@ impl ImageData {
                 Pixels::F32(out)
             }
         };
-        Ok(ImageData { pixels, shape: [self.len() + other.len(), self.shape[1], self.shape[2], self.shape[3]] })
+        Ok(ImageData {
+            pixels,
+            shape: [
+                self.len() + other.len(),
+                self.shape[1],
+                self.shape[2],
+                self.shape[3],
+            ],
+        })
     }
 }
 
@@ -212,7 +234,10 @@ impl Targets {
             Targets::Int(v) => Targets::Int(indices.iter().map(|&i| v[i]).collect()),
             Targets::Str(v) => Targets::Str(indices.iter().map(|&i| v[i].clone()).collect()),
             Targets::Float { values, dim } => Targets::Float {
-                values: indices.iter().flat_map(|&i| values[i * dim..(i + 1) * dim].iter().copied()).collect(),
+                values: indices
+                    .iter()
+                    .flat_map(|&i| values[i * dim..(i + 1) * dim].iter().copied())
+                    .collect(),
                 dim: *dim,
             },
         }
@@ -221,12 +246,25 @@ impl Targets {
     /// Concatenates two target lists of the same kind.
     pub fn concat(&self, other: &Targets) -> Result<Targets> {
         Ok(match (self, other) {
-            (Targets::Int(a), Targets::Int(b)) => Targets::Int([a.as_slice(), b.as_slice()].concat()),
-            (Targets::Str(a), Targets::Str(b)) => Targets::Str([a.as_slice(), b.as_slice()].concat()),
-            (Targets::Float { values: a, dim: da }, Targets::Float { values: b, dim: db }) if da == db => {
-                Targets::Float { values: [a.as_slice(), b.as_slice()].concat(), dim: *da }
+            (Targets::Int(a), Targets::Int(b)) => {
+                Targets::Int([a.as_slice(), b.as_slice()].concat())
             }
-            _ => return Err(Error::Config("cannot join targets of different kinds".into())),
+            (Targets::Str(a), Targets::Str(b)) => {
+                Targets::Str([a.as_slice(), b.as_slice()].concat())
+            }
+            (Targets::Float { values: a, dim: da }, Targets::Float { values: b, dim: db })
+                if da == db =>
+            {
+                Targets::Float {
+                    values: [a.as_slice(), b.as_slice()].concat(),
+                    dim: *da,
+                }
+            }
+            _ => {
+                return Err(Error::Config(
+                    "cannot join targets of different kinds".into(),
+                ))
+            }
         })
     }
 }
@@ -274,7 +312,10 @@ impl ImageDataset {
     pub fn new(x: ImageData, y: impl Into<Targets>) -> Result<Self> {
         let y = y.into();
         if x.len() != y.len() {
-            return Err(Error::LengthMismatch { x: x.len(), y: y.len() });
+            return Err(Error::LengthMismatch {
+                x: x.len(),
+                y: y.len(),
+            });
         }
         if x.is_empty() {
             return Err(Error::EmptyDataset("no images were given".into()));
@@ -284,7 +325,11 @@ impl ImageDataset {
                 return Err(Error::NonFinite { what: "y", index });
             }
         }
-        Ok(ImageDataset { x, y, class_names: None })
+        Ok(ImageDataset {
+            x,
+            y,
+            class_names: None,
+        })
     }
 
     /// Number of samples.
@@ -299,7 +344,11 @@ impl ImageDataset {
 
     /// The samples at `indices`.
     pub fn select(&self, indices: &[usize]) -> ImageDataset {
-        ImageDataset { x: self.x.select(indices), y: self.y.select(indices), class_names: self.class_names.clone() }
+        ImageDataset {
+            x: self.x.select(indices),
+            y: self.y.select(indices),
+            class_names: self.class_names.clone(),
+        }
     }
 
     /// The first `n` samples (all of them when `n >= len`).

@@ -15,7 +15,10 @@ pub struct TerminalProgress {
 
 impl Default for TerminalProgress {
     fn default() -> Self {
-        TerminalProgress { bar: None, interactive: std::io::stderr().is_terminal() }
+        TerminalProgress {
+            bar: None,
+            interactive: std::io::stderr().is_terminal(),
+        }
     }
 }
 
@@ -46,10 +49,20 @@ fn epoch_line(id: &str, r: &EpochRecord) -> String {
 
 /// The leaderboard as a text table, best first.
 pub fn leaderboard(trials: &[Trial]) -> String {
-    let mut s = format!("{:<8} {:<10} {:>10} {:>10} {:>10} {:>9}  {}\n", "Trial", "Status", "Val loss", "Val acc", "Params", "Time (s)", "Note");
+    let mut s = format!(
+        "{:<8} {:<10} {:>10} {:>10} {:>10} {:>9}  {}\n",
+        "Trial", "Status", "Val loss", "Val acc", "Params", "Time (s)", "Note"
+    );
     for t in trials {
-        let acc = t.best_metrics.and_then(|m| m.accuracy).map(|a| format!("{a:.4}")).unwrap_or_else(|| "-".into());
-        let score = t.score.map(|a| format!("{a:.4}")).unwrap_or_else(|| "-".into());
+        let acc = t
+            .best_metrics
+            .and_then(|m| m.accuracy)
+            .map(|a| format!("{a:.4}"))
+            .unwrap_or_else(|| "-".into());
+        let score = t
+            .score
+            .map(|a| format!("{a:.4}"))
+            .unwrap_or_else(|| "-".into());
         let status = match t.status {
             TrialStatus::Completed => "COMPLETED",
             TrialStatus::Failed => "FAILED",
@@ -74,15 +87,29 @@ impl TerminalProgress {
     /// Draws one event.
     pub fn handle(&mut self, e: &SearchEvent) {
         match e {
-            SearchEvent::Resumed { completed } => eprintln!("Resuming: {completed} trial(s) already done."),
-            SearchEvent::TrialStart { trial_id, index, max_trials, changed, params } => {
-                eprintln!("\nTrial {trial_id} ({}/{max_trials}), {params} parameters", index + 1);
+            SearchEvent::Resumed { completed } => {
+                eprintln!("Resuming: {completed} trial(s) already done.")
+            }
+            SearchEvent::TrialStart {
+                trial_id,
+                index,
+                max_trials,
+                changed,
+                params,
+            } => {
+                eprintln!(
+                    "\nTrial {trial_id} ({}/{max_trials}), {params} parameters",
+                    index + 1
+                );
                 for (k, v) in changed {
                     eprintln!("  {k:<60} {v}");
                 }
             }
             SearchEvent::Train { trial_id, event } => self.train(trial_id, event),
-            SearchEvent::TrialEnd { trial, leaderboard: board } => {
+            SearchEvent::TrialEnd {
+                trial,
+                leaderboard: board,
+            } => {
                 if let Some(r) = &trial.reason {
                     eprintln!("Trial {} failed: {r}", trial.trial_id);
                 }
@@ -99,10 +126,16 @@ impl TerminalProgress {
 
     fn train(&mut self, id: &str, e: &TrainEvent) {
         match e {
-            TrainEvent::EpochStart { epoch, epochs, batches } if self.interactive => {
+            TrainEvent::EpochStart {
+                epoch,
+                epochs,
+                batches,
+            } if self.interactive => {
                 let bar = ProgressBar::new(*batches as u64);
-                let style = ProgressStyle::with_template("  [{prefix}] {msg} {bar:30} {pos}/{len} {elapsed} loss {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+                let style = ProgressStyle::with_template(
+                    "  [{prefix}] {msg} {bar:30} {pos}/{len} {elapsed} loss {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
                 bar.set_style(style);
                 bar.set_prefix(id.to_string());
                 bar.set_message(format!("epoch {epoch}/{epochs}"));

@@ -33,11 +33,25 @@ pub enum Layer {
     /// Per-channel standardisation with statistics adapted on the training data.
     Normalization { mean: Vec<f32>, variance: Vec<f32> },
     /// Random flips, translations and pad-and-crop of training batches; identity at inference.
-    Augmentation { horizontal_flip: bool, translation: f32, pad_crop: usize },
+    Augmentation {
+        horizontal_flip: bool,
+        translation: f32,
+        pad_crop: usize,
+    },
     /// 2-D convolution (separable: depthwise then pointwise).
-    Conv2d { filters: usize, kernel: usize, stride: usize, padding: Padding, activation: Activation, separable: bool },
+    Conv2d {
+        filters: usize,
+        kernel: usize,
+        stride: usize,
+        padding: Padding,
+        activation: Activation,
+        separable: bool,
+    },
     /// Fully connected.
-    Dense { units: usize, activation: Activation },
+    Dense {
+        units: usize,
+        activation: Activation,
+    },
     /// Batch normalisation over the last axis.
     BatchNorm,
     /// An activation on its own.
@@ -55,7 +69,10 @@ pub enum Layer {
     /// `[b, h, w, c]` to `[b, h*w*c]`.
     Flatten,
     /// `relu(main(x) + shortcut(x))`; an empty shortcut is the identity.
-    Residual { main: Vec<Node>, shortcut: Vec<Node> },
+    Residual {
+        main: Vec<Node>,
+        shortcut: Vec<Node>,
+    },
 }
 
 /// A named layer with the block it belongs to.
@@ -72,7 +89,11 @@ pub struct Node {
 impl Node {
     /// A node.
     pub fn new(name: impl Into<String>, block: impl Into<String>, layer: Layer) -> Self {
-        Node { name: name.into(), block: block.into(), layer }
+        Node {
+            name: name.into(),
+            block: block.into(),
+            layer,
+        }
     }
 }
 
@@ -83,7 +104,9 @@ impl Layer {
             Layer::Rescaling { .. } => "Rescaling",
             Layer::Normalization { .. } => "Normalization",
             Layer::Augmentation { .. } => "Augmentation",
-            Layer::Conv2d { separable: true, .. } => "SeparableConv2D",
+            Layer::Conv2d {
+                separable: true, ..
+            } => "SeparableConv2D",
             Layer::Conv2d { .. } => "Conv2D",
             Layer::Dense { .. } => "Dense",
             Layer::BatchNorm => "BatchNormalization",

@@ -22,7 +22,11 @@ use serde::{Deserialize, Serialize};
 pub enum HeadKind {
     /// Softmax over `num_classes` (cross-entropy), or one sigmoid unit when `num_classes == 2`
     /// and `sigmoid` is set, or `num_classes` independent sigmoids when `multi_label`.
-    Classification { num_classes: usize, sigmoid: bool, multi_label: bool },
+    Classification {
+        num_classes: usize,
+        sigmoid: bool,
+        multi_label: bool,
+    },
     /// `dim` real outputs (mean squared error).
     Regression { dim: usize },
 }
@@ -31,7 +35,11 @@ impl HeadKind {
     /// Width of the final layer.
     pub fn output_units(&self) -> usize {
         match self {
-            HeadKind::Classification { num_classes: 2, sigmoid: true, multi_label: false } => 1,
+            HeadKind::Classification {
+                num_classes: 2,
+                sigmoid: true,
+                multi_label: false,
+            } => 1,
             HeadKind::Classification { num_classes, .. } => *num_classes,
             HeadKind::Regression { dim } => *dim,
         }

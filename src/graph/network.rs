@@ -64,21 +64,49 @@ impl Network {
                 let s = Tensor::from_slice(&inv, c, x.device())?;
                 x.broadcast_sub(&m)?.broadcast_mul(&s)?
             }
-            Layer::Augmentation { horizontal_flip, translation, pad_crop } => match phase {
+            Layer::Augmentation {
+                horizontal_flip,
+                translation,
+                pad_crop,
+            } => match phase {
                 Phase::Train(rng) => augment(&x, *horizontal_flip, *translation, *pad_crop, rng)?,
                 Phase::Eval => x,
             },
-            Layer::Conv2d { kernel, stride, padding, activation, separable, .. } => {
+            Layer::Conv2d {
+                kernel,
+                stride,
+                padding,
+                activation,
+                separable,
+                ..
+            } => {
                 let pad = match padding {
                     Padding::Valid => 0,
                     Padding::Same => (kernel - 1) / 2,
                 };
                 let act = kernel_act(*activation);
-                let geo = Conv2dParams { stride: *stride, padding: pad, dilation: 1, groups: 1 };
+                let geo = Conv2dParams {
+                    stride: *stride,
+                    padding: pad,
+                    dilation: 1,
+                    groups: 1,
+                };
                 if *separable {
                     let c = x.dim(D::Minus1)?;
-                    let dw = kernels::conv2d(&x, p("depthwise")?, None, Conv2dParams { groups: c, ..geo }, kernels::Activation::None)?;
-                    kernels::conv2d(&dw, p("pointwise")?, Some(p("bias")?), Conv2dParams::default(), act)?
+                    let dw = kernels::conv2d(
+                        &x,
+                        p("depthwise")?,
+                        None,
+                        Conv2dParams { groups: c, ..geo },
+                        kernels::Activation::None,
+                    )?;
+                    kernels::conv2d(
+                        &dw,
+                        p("pointwise")?,
+                        Some(p("bias")?),
+                        Conv2dParams::default(),
+                        act,
+                    )?
                 } else {
                     kernels::conv2d(&x, p("kernel")?, Some(p("bias")?), geo, act)?
                 }
@@ -89,7 +117,11 @@ impl Network {
                 let (i, o) = w.dims2()?;
                 let x2 = x.reshape(((), i))?;
                 let y = x2.matmul(w)?.broadcast_add(p("bias")?)?;
-                let y = if *activation == Activation::Relu { y.relu()? } else { y };
+                let y = if *activation == Activation::Relu {
+                    y.relu()?
+                } else {
+                    y
+                };
                 let mut out = dims;
                 if let Some(last) = out.last_mut() {
                     *last = o;
@@ -132,18 +164,32 @@ impl Network {
             let rv = self.params.buffer(&key("running_var"))?;
             let n = flat.dim(0)? as f64;
             let unbiased = (var.detach() * (n / (n - 1.0).max(1.0)))?;
-            self.params.set_buffer(&key("running_mean"), ((rm * BN_MOMENTUM)? + (mean.detach() * (1.0 - BN_MOMENTUM))?)?)?;
-            self.params.set_buffer(&key("running_var"), ((rv * BN_MOMENTUM)? + (unbiased * (1.0 - BN_MOMENTUM))?)?)?;
+            self.params.set_buffer(
+                &key("running_mean"),
+                ((rm * BN_MOMENTUM)? + (mean.detach() * (1.0 - BN_MOMENTUM))?)?,
+            )?;
+            self.params.set_buffer(
+                &key("running_var"),
+                ((rv * BN_MOMENTUM)? + (unbiased * (1.0 - BN_MOMENTUM))?)?,
+            )?;
             let inv = (var + BN_EPS)?.sqrt()?.recip()?;
-            let y = centered.broadcast_mul(&(inv * gamma)?)?.broadcast_add(beta)?;
+            let y = centered
+                .broadcast_mul(&(inv * gamma)?)?
+                .broadcast_add(beta)?;
             return Ok(y.reshape(x.dims())?);
         } else {
-            (self.params.buffer(&key("running_mean"))?, self.params.buffer(&key("running_var"))?)
+            (
+                self.params.buffer(&key("running_mean"))?,
+                self.params.buffer(&key("running_var"))?,
+            )
         };
         // Inference: fold into one scale and shift.
         let scale = ((var + BN_EPS)?.sqrt()?.recip()? * gamma)?;
         let shift = (beta - (&mean * &scale)?)?;
-        Ok(flat.broadcast_mul(&scale)?.broadcast_add(&shift)?.reshape(x.dims())?)
+        Ok(flat
+            .broadcast_mul(&scale)?
+            .broadcast_add(&shift)?
+            .reshape(x.dims())?)
     }
 }
 
@@ -159,15 +205,31 @@ fn dropout(x: &Tensor, rate: f32, rng: &mut ChaCha8Rng) -> Result<Tensor> {
     let n = x.elem_count();
     let keep = 1.0 - rate;
     let scale = 1.0 / keep;
-    let mask: Vec<f32> = (0..n).map(|_| if rng.random::<f32>() < keep { scale } else { 0.0 }).collect();
+    let mask: Vec<f32> = (0..n)
+        .map(|_| {
+            if rng.random::<f32>() < keep {
+                scale
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let m = Tensor::from_vec(mask, x.dims(), x.device())?;
     Ok((x * m)?)
 }
 
 /// Random horizontal flip, translation (fraction of the size, zero fill) and pad-and-crop, per
 /// image, on NHWC batches.
-fn augment(x: &Tensor, flip: bool, translation: f32, pad_crop: usize, rng: &mut ChaCha8Rng) -> Result<Tensor> {
-    let (b, h, w, c) = x.dims4().map_err(|_| Error::BadShape("augmentation needs [b, h, w, c] images".into()))?;
+fn augment(
+    x: &Tensor,
+    flip: bool,
+    translation: f32,
+    pad_crop: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Tensor> {
+    let (b, h, w, c) = x
+        .dims4()
+        .map_err(|_| Error::BadShape("augmentation needs [b, h, w, c] images".into()))?;
     let src = x.flatten_all()?.to_vec1::<f32>()?;
     let mut out = vec![0f32; src.len()];
     let max_dy = (translation * h as f32).round() as i64 + pad_crop as i64;
@@ -175,8 +237,16 @@ fn augment(x: &Tensor, flip: bool, translation: f32, pad_crop: usize, rng: &mut 
     let per = h * w * c;
     for i in 0..b {
         let flip_it = flip && rng.random::<bool>();
-        let dy = if max_dy > 0 { rng.random_range(-max_dy..=max_dy) } else { 0 };
-        let dx = if max_dx > 0 { rng.random_range(-max_dx..=max_dx) } else { 0 };
+        let dy = if max_dy > 0 {
+            rng.random_range(-max_dy..=max_dy)
+        } else {
+            0
+        };
+        let dx = if max_dx > 0 {
+            rng.random_range(-max_dx..=max_dx)
+        } else {
+            0
+        };
         let img = &src[i * per..(i + 1) * per];
         let dst = &mut out[i * per..(i + 1) * per];
         for y in 0..h {

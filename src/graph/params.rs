@@ -25,8 +25,20 @@ impl ParamStore {
         let mut vars = BTreeMap::new();
         let mut buffers = BTreeMap::new();
         let last_dense = last_dense_name(&arch.nodes);
-        init_nodes(&arch.nodes, &arch.input_shape, device, rng, last_dense.as_deref(), &mut vars, &mut buffers)?;
-        Ok(ParamStore { vars, buffers: Mutex::new(buffers), device: device.clone() })
+        init_nodes(
+            &arch.nodes,
+            &arch.input_shape,
+            device,
+            rng,
+            last_dense.as_deref(),
+            &mut vars,
+            &mut buffers,
+        )?;
+        Ok(ParamStore {
+            vars,
+            buffers: Mutex::new(buffers),
+            device: device.clone(),
+        })
     }
 
     /// The device the weights live on.
@@ -49,13 +61,21 @@ impl ParamStore {
 
     /// A non-trainable buffer.
     pub fn buffer(&self, name: &str) -> Result<Tensor> {
-        let b = self.buffers.lock().map_err(|_| Error::Config("weights lock poisoned".into()))?;
-        b.get(name).cloned().ok_or_else(|| Error::Config(format!("the weights have no buffer {name}")))
+        let b = self
+            .buffers
+            .lock()
+            .map_err(|_| Error::Config("weights lock poisoned".into()))?;
+        b.get(name)
+            .cloned()
+            .ok_or_else(|| Error::Config(format!("the weights have no buffer {name}")))
     }
 
     /// Replaces a non-trainable buffer.
     pub fn set_buffer(&self, name: &str, t: Tensor) -> Result<()> {
-        let mut b = self.buffers.lock().map_err(|_| Error::Config("weights lock poisoned".into()))?;
+        let mut b = self
+            .buffers
+            .lock()
+            .map_err(|_| Error::Config("weights lock poisoned".into()))?;
         b.insert(name.to_string(), t);
         Ok(())
     }
@@ -75,7 +95,10 @@ impl ParamStore {
         for (k, v) in &self.vars {
             out.insert(k.clone(), v.as_tensor().copy()?.detach());
         }
-        let b = self.buffers.lock().map_err(|_| Error::Config("weights lock poisoned".into()))?;
+        let b = self
+            .buffers
+            .lock()
+            .map_err(|_| Error::Config("weights lock poisoned".into()))?;
         out.extend(b.iter().map(|(k, v)| (k.clone(), v.detach())));
         Ok(out)
     }
@@ -85,8 +108,15 @@ impl ParamStore {
         for (k, v) in &self.vars {
             v.set(other.var(k)?)?;
         }
-        let src = other.buffers.lock().map_err(|_| Error::Config("weights lock poisoned".into()))?.clone();
-        let mut b = self.buffers.lock().map_err(|_| Error::Config("weights lock poisoned".into()))?;
+        let src = other
+            .buffers
+            .lock()
+            .map_err(|_| Error::Config("weights lock poisoned".into()))?
+            .clone();
+        let mut b = self
+            .buffers
+            .lock()
+            .map_err(|_| Error::Config("weights lock poisoned".into()))?;
         for (k, v) in src {
             b.insert(k, v);
         }
@@ -103,11 +133,12 @@ impl ParamStore {
 
     /// Loads weights for `arch` from a safetensors file, checking names and shapes.
     pub fn load(arch: &Architecture, path: &Path, device: &Device) -> Result<Self> {
-        let mut loaded = candle_core::safetensors::load(path, device).map_err(|e| Error::Format {
-            path: path.to_path_buf(),
-            format: "safetensors",
-            detail: e.to_string(),
-        })?;
+        let mut loaded =
+            candle_core::safetensors::load(path, device).map_err(|e| Error::Format {
+                path: path.to_path_buf(),
+                format: "safetensors",
+                detail: e.to_string(),
+            })?;
         let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
         let fresh = ParamStore::init(arch, device, &mut rng)?;
         for (k, v) in fresh.tensors()? {
@@ -120,7 +151,11 @@ impl ParamStore {
                 return Err(Error::Format {
                     path: path.to_path_buf(),
                     format: "weights",
-                    detail: format!("tensor {k} has shape {:?}, the architecture needs {:?}", t.dims(), v.dims()),
+                    detail: format!(
+                        "tensor {k} has shape {:?}, the architecture needs {:?}",
+                        t.dims(),
+                        v.dims()
+                    ),
                 });
             }
             let t = t.to_dtype(DType::F32)?;
@@ -135,12 +170,18 @@ impl ParamStore {
 }
 
 fn last_dense_name(nodes: &[Node]) -> Option<String> {
-    nodes.iter().rev().find(|n| matches!(n.layer, Layer::Dense { .. })).map(|n| n.name.clone())
+    nodes
+        .iter()
+        .rev()
+        .find(|n| matches!(n.layer, Layer::Dense { .. }))
+        .map(|n| n.name.clone())
 }
 
 fn uniform(shape: &[usize], limit: f64, device: &Device, rng: &mut ChaCha8Rng) -> Result<Tensor> {
     let n: usize = shape.iter().product();
-    let v: Vec<f32> = (0..n).map(|_| ((rng.random::<f64>() * 2.0 - 1.0) * limit) as f32).collect();
+    let v: Vec<f32> = (0..n)
+        .map(|_| ((rng.random::<f64>() * 2.0 - 1.0) * limit) as f32)
+        .collect();
     Ok(Tensor::from_vec(v, shape, device)?)
 }
 

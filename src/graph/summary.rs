@@ -36,12 +36,20 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{:<44} {:<24} {:<18} {:>10}", "Layer (type)", "Block", "Output shape", "Param #")?;
+        writeln!(
+            f,
+            "{:<44} {:<24} {:<18} {:>10}",
+            "Layer (type)", "Block", "Output shape", "Param #"
+        )?;
         writeln!(f, "{}", "=".repeat(99))?;
         for r in &self.rows {
             let name = format!("{}{} ({})", "  ".repeat(r.depth), r.name, r.layer_type);
             let shape = format!("{:?}", r.output_shape);
-            writeln!(f, "{:<44} {:<24} {:<18} {:>10}", name, r.block, shape, r.params)?;
+            writeln!(
+                f,
+                "{:<44} {:<24} {:<18} {:>10}",
+                name, r.block, shape, r.params
+            )?;
         }
         writeln!(f, "{}", "=".repeat(99))?;
         writeln!(f, "Trainable params: {}", self.total_params)?;
@@ -50,18 +58,37 @@ impl std::fmt::Display for Summary {
 }
 
 /// Parameter tensors a layer owns, `(suffix, shape, trainable)`, given its input shape.
-pub(crate) fn param_shapes(layer: &Layer, input: &[usize]) -> Vec<(&'static str, Vec<usize>, bool)> {
+pub(crate) fn param_shapes(
+    layer: &Layer,
+    input: &[usize],
+) -> Vec<(&'static str, Vec<usize>, bool)> {
     let c = input.last().copied().unwrap_or(0);
     match layer {
-        Layer::Conv2d { filters, kernel, separable: false, .. } => {
-            vec![("kernel", vec![*kernel, *kernel, c, *filters], true), ("bias", vec![*filters], true)]
+        Layer::Conv2d {
+            filters,
+            kernel,
+            separable: false,
+            ..
+        } => {
+            vec![
+                ("kernel", vec![*kernel, *kernel, c, *filters], true),
+                ("bias", vec![*filters], true),
+            ]
         }
-        Layer::Conv2d { filters, kernel, separable: true, .. } => vec![
+        Layer::Conv2d {
+            filters,
+            kernel,
+            separable: true,
+            ..
+        } => vec![
             ("depthwise", vec![*kernel, *kernel, 1, c], true),
             ("pointwise", vec![1, 1, c, *filters], true),
             ("bias", vec![*filters], true),
         ],
-        Layer::Dense { units, .. } => vec![("kernel", vec![c, *units], true), ("bias", vec![*units], true)],
+        Layer::Dense { units, .. } => vec![
+            ("kernel", vec![c, *units], true),
+            ("bias", vec![*units], true),
+        ],
         Layer::BatchNorm => vec![
             ("gamma", vec![c], true),
             ("beta", vec![c], true),
@@ -77,23 +104,34 @@ fn conv_out(size: usize, kernel: usize, stride: usize, padding: Padding) -> Opti
         Padding::Valid => 0,
         Padding::Same => (kernel - 1) / 2,
     };
-    (size + 2 * pad).checked_sub(kernel).map(|v| v / stride.max(1) + 1)
+    (size + 2 * pad)
+        .checked_sub(kernel)
+        .map(|v| v / stride.max(1) + 1)
 }
 
 fn image_dims(name: &str, input: &[usize]) -> Result<(usize, usize, usize)> {
     match input {
         [h, w, c] => Ok((*h, *w, *c)),
-        _ => Err(Error::BadShape(format!("layer {name} needs an image input [h, w, c], got {input:?}"))),
+        _ => Err(Error::BadShape(format!(
+            "layer {name} needs an image input [h, w, c], got {input:?}"
+        ))),
     }
 }
 
 /// Output shape (per sample) of `node` given its input shape.
 pub(crate) fn output_shape(node: &Node, input: &[usize]) -> Result<Vec<usize>> {
     let name = &node.name;
-    let too_small =
-        || Error::BadShape(format!("layer {name}: the input {input:?} is too small for its window; use fewer blocks or pooling layers"));
+    let too_small = || {
+        Error::BadShape(format!("layer {name}: the input {input:?} is too small for its window; use fewer blocks or pooling layers"))
+    };
     Ok(match &node.layer {
-        Layer::Conv2d { filters, kernel, stride, padding, .. } => {
+        Layer::Conv2d {
+            filters,
+            kernel,
+            stride,
+            padding,
+            ..
+        } => {
             let (h, w, _) = image_dims(name, input)?;
             let oh = conv_out(h, *kernel, *stride, *padding).ok_or_else(too_small)?;
             let ow = conv_out(w, *kernel, *stride, *padding).ok_or_else(too_small)?;
@@ -121,7 +159,9 @@ pub(crate) fn output_shape(node: &Node, input: &[usize]) -> Result<Vec<usize>> {
             let a = chain_shape(main, input)?;
             let b = chain_shape(shortcut, input)?;
             if a != b {
-                return Err(Error::BadShape(format!("residual {name}: main branch gives {a:?}, shortcut {b:?}")));
+                return Err(Error::BadShape(format!(
+                    "residual {name}: main branch gives {a:?}, shortcut {b:?}"
+                )));
             }
             a
         }
@@ -130,16 +170,32 @@ pub(crate) fn output_shape(node: &Node, input: &[usize]) -> Result<Vec<usize>> {
 }
 
 fn chain_shape(nodes: &[Node], input: &[usize]) -> Result<Vec<usize>> {
-    nodes.iter().try_fold(input.to_vec(), |s, n| output_shape(n, &s))
+    nodes
+        .iter()
+        .try_fold(input.to_vec(), |s, n| output_shape(n, &s))
 }
 
-fn walk(nodes: &[Node], input: &[usize], depth: usize, rows: &mut Vec<SummaryRow>, nt: &mut usize) -> Result<Vec<usize>> {
+fn walk(
+    nodes: &[Node],
+    input: &[usize],
+    depth: usize,
+    rows: &mut Vec<SummaryRow>,
+    nt: &mut usize,
+) -> Result<Vec<usize>> {
     let mut shape = input.to_vec();
     for node in nodes {
         let out = output_shape(node, &shape)?;
         let ps = param_shapes(&node.layer, &shape);
-        let params = ps.iter().filter(|p| p.2).map(|p| p.1.iter().product::<usize>()).sum();
-        *nt += ps.iter().filter(|p| !p.2).map(|p| p.1.iter().product::<usize>()).sum::<usize>();
+        let params = ps
+            .iter()
+            .filter(|p| p.2)
+            .map(|p| p.1.iter().product::<usize>())
+            .sum();
+        *nt += ps
+            .iter()
+            .filter(|p| !p.2)
+            .map(|p| p.1.iter().product::<usize>())
+            .sum::<usize>();
         rows.push(SummaryRow {
             name: node.name.clone(),
             layer_type: node.layer.type_name().to_string(),
@@ -160,7 +216,18 @@ fn walk(nodes: &[Node], input: &[usize], depth: usize, rows: &mut Vec<SummaryRow
 pub(crate) fn summarize(arch: &Architecture) -> Result<Summary> {
     let mut rows = Vec::new();
     let mut non_trainable = 0;
-    let output_shape = walk(&arch.nodes, &arch.input_shape, 0, &mut rows, &mut non_trainable)?;
+    let output_shape = walk(
+        &arch.nodes,
+        &arch.input_shape,
+        0,
+        &mut rows,
+        &mut non_trainable,
+    )?;
     let total_params = rows.iter().map(|r| r.params).sum();
-    Ok(Summary { rows, total_params, non_trainable, output_shape })
+    Ok(Summary {
+        rows,
+        total_params,
+        non_trainable,
+        output_shape,
+    })
 }

@@ -40,20 +40,42 @@ impl Head for ClassificationHead {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, stats: &DataStats, input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
         let units = self.kind().output_units();
         hp.scoped(&self.name, |hp| {
             let mut nodes = SpatialReduction::default().build(hp, stats, input)?;
             let dropout = self.dropout.choose(hp, "dropout", &[0.0, 0.25, 0.5], 0.0);
             if dropout > 0.0 {
-                nodes.push(node(hp, "dropout", Layer::Dropout { rate: dropout as f32 }));
+                nodes.push(node(
+                    hp,
+                    "dropout",
+                    Layer::Dropout {
+                        rate: dropout as f32,
+                    },
+                ));
             }
-            nodes.push(node(hp, "dense", Layer::Dense { units, activation: Activation::Linear }));
+            nodes.push(node(
+                hp,
+                "dense",
+                Layer::Dense {
+                    units,
+                    activation: Activation::Linear,
+                },
+            ));
             Ok(nodes)
         })
     }
 
     fn kind(&self) -> HeadKind {
-        HeadKind::Classification { num_classes: self.num_classes, sigmoid: self.sigmoid, multi_label: self.multi_label }
+        HeadKind::Classification {
+            num_classes: self.num_classes,
+            sigmoid: self.sigmoid,
+            multi_label: self.multi_label,
+        }
     }
 }

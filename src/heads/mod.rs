@@ -16,7 +16,12 @@ pub trait Head: std::fmt::Debug + Send + Sync {
     /// The head's name (`classification_head_1`).
     fn name(&self) -> &str;
     /// The final layers for the given input shape.
-    fn build(&self, hp: &mut HyperParameters, stats: &DataStats, input: &[usize]) -> Result<Vec<Node>>;
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>>;
     /// What the output means.
     fn kind(&self) -> HeadKind;
 }

@@ -20,7 +20,11 @@ pub struct RegressionHead {
 impl RegressionHead {
     /// A head with `output_dim` outputs.
     pub fn new(output_dim: usize) -> Self {
-        RegressionHead { name: "regression_head_1".into(), output_dim, dropout: Tunable::Tune }
+        RegressionHead {
+            name: "regression_head_1".into(),
+            output_dim,
+            dropout: Tunable::Tune,
+        }
     }
 }
 
@@ -29,19 +33,39 @@ impl Head for RegressionHead {
         &self.name
     }
 
-    fn build(&self, hp: &mut HyperParameters, stats: &DataStats, input: &[usize]) -> Result<Vec<Node>> {
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
         hp.scoped(&self.name, |hp| {
             let mut nodes = SpatialReduction::default().build(hp, stats, input)?;
             let dropout = self.dropout.choose(hp, "dropout", &[0.0, 0.25, 0.5], 0.0);
             if dropout > 0.0 {
-                nodes.push(node(hp, "dropout", Layer::Dropout { rate: dropout as f32 }));
+                nodes.push(node(
+                    hp,
+                    "dropout",
+                    Layer::Dropout {
+                        rate: dropout as f32,
+                    },
+                ));
             }
-            nodes.push(node(hp, "dense", Layer::Dense { units: self.output_dim, activation: Activation::Linear }));
+            nodes.push(node(
+                hp,
+                "dense",
+                Layer::Dense {
+                    units: self.output_dim,
+                    activation: Activation::Linear,
+                },
+            ));
             Ok(nodes)
         })
     }
 
     fn kind(&self) -> HeadKind {
-        HeadKind::Regression { dim: self.output_dim }
+        HeadKind::Regression {
+            dim: self.output_dim,
+        }
     }
 }

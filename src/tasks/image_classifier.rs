@@ -56,23 +56,39 @@ pub(crate) fn initial_hps(head: &str) -> Vec<BTreeMap<String, Value>> {
     vanilla.insert(format!("{cb}/dropout"), v(0.25));
     vanilla.insert(format!("{cb}/filters_0_0"), v(32i64));
     vanilla.insert(format!("{cb}/filters_1_0"), v(64i64));
-    vanilla.insert(format!("{head}/spatial_reduction_1/reduction_type"), v("flatten"));
+    vanilla.insert(
+        format!("{head}/spatial_reduction_1/reduction_type"),
+        v("flatten"),
+    );
     vanilla.insert(format!("{head}/dropout"), v(0.5));
     let mut augmented = vanilla.clone();
     augmented.insert(format!("{ib}/augment"), v(true));
-    augmented.insert(format!("{ib}/image_augmentation_1/translation_factor"), v(0.1));
-    augmented.insert(format!("{ib}/image_augmentation_1/horizontal_flip"), v(false));
-    augmented.insert(format!("{cb}/filters_0_0"), v(64i64));
-    augmented.insert(format!("{cb}/filters_1_0"), v(128i64));
+    augmented.insert(
+        format!("{ib}/image_augmentation_1/translation_factor"),
+        v(0.1),
+    );
+    augmented.insert(
+        format!("{ib}/image_augmentation_1/horizontal_flip"),
+        v(false),
+    );
     let mut resnet = BTreeMap::new();
     common(&mut resnet);
     resnet.insert(format!("{ib}/block_type"), v("resnet"));
     resnet.insert(format!("{ib}/augment"), v(true));
-    resnet.insert(format!("{ib}/image_augmentation_1/translation_factor"), v(0.1));
-    resnet.insert(format!("{ib}/image_augmentation_1/horizontal_flip"), v(true));
+    resnet.insert(
+        format!("{ib}/image_augmentation_1/translation_factor"),
+        v(0.1),
+    );
+    resnet.insert(
+        format!("{ib}/image_augmentation_1/horizontal_flip"),
+        v(true),
+    );
     resnet.insert(format!("{ib}/res_net_block_1/depth"), v(1i64));
     resnet.insert(format!("{ib}/res_net_block_1/width"), v(16i64));
-    resnet.insert(format!("{head}/spatial_reduction_1/reduction_type"), v("global_avg"));
+    resnet.insert(
+        format!("{head}/spatial_reduction_1/reduction_type"),
+        v("global_avg"),
+    );
     resnet.insert(format!("{head}/dropout"), v(0.0));
     resnet.insert("learning_rate".into(), v(1e-2));
     let mut xception = resnet.clone();
@@ -88,7 +104,12 @@ impl ImageClassifier {
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![Box::new(ImageBlock::default())], config);
         auto_model.initial_hps = initial_hps("classification_head_1");
-        ImageClassifier { auto_model, multi_label: false, model: None, result: None }
+        ImageClassifier {
+            auto_model,
+            multi_label: false,
+            model: None,
+            result: None,
+        }
     }
 
     /// Sets the progress callback.
@@ -99,17 +120,25 @@ impl ImageClassifier {
 
     /// Searches for the best network, then retrains it (the final fit). `validation` defaults
     /// to a seeded split of `train` (`validation_split`).
-    pub fn fit(&mut self, train: &ImageDataset, validation: Option<&ImageDataset>) -> Result<&SearchResult> {
+    pub fn fit(
+        &mut self,
+        train: &ImageDataset,
+        validation: Option<&ImageDataset>,
+    ) -> Result<&SearchResult> {
         let encoder = LabelEncoder::fit(&train.y)?;
         let mut head = ClassificationHead::new(encoder.classes.len());
         head.multi_label = self.multi_label;
-        let (model, result) = self.auto_model.fit_images(&head, train, validation, Some(encoder))?;
+        let (model, result) =
+            self.auto_model
+                .fit_images(&head, train, validation, Some(encoder))?;
         self.model = Some(model);
         Ok(self.result.insert(result))
     }
 
     fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| Error::Config("call fit before predict, evaluate or export_model".into()))
+        self.model.as_ref().ok_or_else(|| {
+            Error::Config("call fit before predict, evaluate or export_model".into())
+        })
     }
 
     /// The labels predicted for `x`.
@@ -134,6 +163,8 @@ impl ImageClassifier {
 
     /// The final model, to save or use on its own.
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model.take().ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.model
+            .take()
+            .ok_or_else(|| Error::Config("call fit before export_model".into()))
     }
 }

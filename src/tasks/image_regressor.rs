@@ -21,7 +21,11 @@ impl ImageRegressor {
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![Box::new(ImageBlock::default())], config);
         auto_model.initial_hps = super::image_classifier::initial_hps("regression_head_1");
-        ImageRegressor { auto_model, model: None, result: None }
+        ImageRegressor {
+            auto_model,
+            model: None,
+            result: None,
+        }
     }
 
     /// Sets the progress callback.
@@ -31,11 +35,19 @@ impl ImageRegressor {
     }
 
     /// Searches, then retrains the best network on all the data.
-    pub fn fit(&mut self, train: &ImageDataset, validation: Option<&ImageDataset>) -> Result<&SearchResult> {
+    pub fn fit(
+        &mut self,
+        train: &ImageDataset,
+        validation: Option<&ImageDataset>,
+    ) -> Result<&SearchResult> {
         let dim = match &train.y {
             Targets::Float { dim, .. } => *dim,
             Targets::Int(_) => 1,
-            Targets::Str(_) => return Err(Error::Config("regression targets must be numbers, got strings".into())),
+            Targets::Str(_) => {
+                return Err(Error::Config(
+                    "regression targets must be numbers, got strings".into(),
+                ))
+            }
         };
         let head = RegressionHead::new(dim);
         let (model, result) = self.auto_model.fit_images(&head, train, validation, None)?;
@@ -44,7 +56,9 @@ impl ImageRegressor {
     }
 
     fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| Error::Config("call fit before predict, evaluate or export_model".into()))
+        self.model.as_ref().ok_or_else(|| {
+            Error::Config("call fit before predict, evaluate or export_model".into())
+        })
     }
 
     /// Predicted values.
@@ -64,6 +78,8 @@ impl ImageRegressor {
 
     /// The final model.
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model.take().ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.model
+            .take()
+            .ok_or_else(|| Error::Config("call fit before export_model".into()))
     }
 }

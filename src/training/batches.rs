@@ -29,9 +29,14 @@ impl EncodedTargets {
     /// The targets at `idx`.
     pub fn select(&self, idx: &[usize]) -> EncodedTargets {
         match self {
-            EncodedTargets::Classes(v) => EncodedTargets::Classes(idx.iter().map(|&i| v[i]).collect()),
+            EncodedTargets::Classes(v) => {
+                EncodedTargets::Classes(idx.iter().map(|&i| v[i]).collect())
+            }
             EncodedTargets::Values { values, dim } => EncodedTargets::Values {
-                values: idx.iter().flat_map(|&i| values[i * dim..(i + 1) * dim].iter().copied()).collect(),
+                values: idx
+                    .iter()
+                    .flat_map(|&i| values[i * dim..(i + 1) * dim].iter().copied())
+                    .collect(),
                 dim: *dim,
             },
         }
@@ -40,10 +45,16 @@ impl EncodedTargets {
     /// Appends another set of targets of the same kind.
     pub fn concat(&self, other: &EncodedTargets) -> EncodedTargets {
         match (self, other) {
-            (EncodedTargets::Classes(a), EncodedTargets::Classes(b)) => EncodedTargets::Classes([a.as_slice(), b].concat()),
-            (EncodedTargets::Values { values: a, dim }, EncodedTargets::Values { values: b, .. }) => {
-                EncodedTargets::Values { values: [a.as_slice(), b].concat(), dim: *dim }
+            (EncodedTargets::Classes(a), EncodedTargets::Classes(b)) => {
+                EncodedTargets::Classes([a.as_slice(), b].concat())
             }
+            (
+                EncodedTargets::Values { values: a, dim },
+                EncodedTargets::Values { values: b, .. },
+            ) => EncodedTargets::Values {
+                values: [a.as_slice(), b].concat(),
+                dim: *dim,
+            },
             (a, _) => a.clone(),
         }
     }
@@ -87,16 +98,24 @@ impl TrainData {
 
     /// The samples at `idx`.
     pub fn select(&self, idx: &[usize]) -> TrainData {
-        TrainData { x: self.x.select(idx), y: self.y.select(idx) }
+        TrainData {
+            x: self.x.select(idx),
+            y: self.y.select(idx),
+        }
     }
 }
 
 /// The images at `idx` as an NHWC `f32` tensor.
-pub(crate) fn input_batch(x: &ImageData, idx: &[usize], device: &Device) -> candle_core::Result<Tensor> {
+pub(crate) fn input_batch(
+    x: &ImageData,
+    idx: &[usize],
+    device: &Device,
+) -> candle_core::Result<Tensor> {
     let s = x.sample_size();
     let mut buf = vec![0f32; idx.len() * s];
     for (k, &i) in idx.iter().enumerate() {
-        x.pixels.copy_range_into(i * s, &mut buf[k * s..(k + 1) * s]);
+        x.pixels
+            .copy_range_into(i * s, &mut buf[k * s..(k + 1) * s]);
     }
     let [_, h, w, c] = x.shape;
     Tensor::from_vec(buf, (idx.len(), h, w, c), device)

@@ -6,9 +6,17 @@ use super::EpochRecord;
 #[derive(Debug, Clone)]
 pub enum TrainEvent {
     /// An epoch begins.
-    EpochStart { epoch: usize, epochs: usize, batches: usize },
+    EpochStart {
+        epoch: usize,
+        epochs: usize,
+        batches: usize,
+    },
     /// A batch finished, with its loss.
-    Batch { batch: usize, batches: usize, loss: f32 },
+    Batch {
+        batch: usize,
+        batches: usize,
+        loss: f32,
+    },
     /// An epoch finished, with its metrics.
     EpochEnd(EpochRecord),
 }

@@ -2,7 +2,9 @@
 
 use super::batches::input_batch;
 use super::metrics::{compute, loss};
-use super::{EncodedTargets, EpochRecord, Metrics, Optimizer, OptimizerKind, TrainData, TrainEvent};
+use super::{
+    EncodedTargets, EpochRecord, Metrics, Optimizer, OptimizerKind, TrainData, TrainEvent,
+};
 use crate::data::ImageData;
 use crate::error::{Error, Result};
 use crate::graph::{Network, Phase};
@@ -72,7 +74,12 @@ pub fn fit(
     let n = train.len();
     let bs = cfg.batch_size.clamp(1, n);
     let batches = n.div_ceil(bs);
-    let mut opt = Optimizer::new(cfg.optimizer, net.params.vars(), cfg.learning_rate, cfg.epochs * batches)?;
+    let mut opt = Optimizer::new(
+        cfg.optimizer,
+        net.params.vars(),
+        cfg.learning_rate,
+        cfg.epochs * batches,
+    )?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let mut order: Vec<usize> = (0..n).collect();
     let mut history = Vec::new();
@@ -82,7 +89,11 @@ pub fn fit(
     for epoch in 1..=cfg.epochs {
         let t0 = Instant::now();
         let lr = opt.learning_rate();
-        on_event(&TrainEvent::EpochStart { epoch, epochs: cfg.epochs, batches });
+        on_event(&TrainEvent::EpochStart {
+            epoch,
+            epochs: cfg.epochs,
+            batches,
+        });
         order.shuffle(&mut rng);
         let (mut loss_sum, mut seen) = (0f64, 0usize);
         let mut outputs = Vec::with_capacity(n * units);
@@ -94,16 +105,28 @@ pub fn fit(
             let l = loss(&net.arch.head, &out, &y)?;
             let lv = l.to_scalar::<f32>()?;
             if !lv.is_finite() {
-                return Err(Error::Diverged(format!("{lv} at epoch {epoch}, batch {}", b + 1)));
+                return Err(Error::Diverged(format!(
+                    "{lv} at epoch {epoch}, batch {}",
+                    b + 1
+                )));
             }
             opt.backward_step(&l)?;
             loss_sum += lv as f64 * idx.len() as f64;
             seen += idx.len();
             outputs.extend(out.flatten_all()?.to_vec1::<f32>()?);
             targets_order.extend_from_slice(idx);
-            on_event(&TrainEvent::Batch { batch: b + 1, batches, loss: lv });
+            on_event(&TrainEvent::Batch {
+                batch: b + 1,
+                batches,
+                loss: lv,
+            });
         }
-        let mut train_metrics = compute(&net.arch.head, &outputs, units, &train.y.select(&targets_order));
+        let mut train_metrics = compute(
+            &net.arch.head,
+            &outputs,
+            units,
+            &train.y.select(&targets_order),
+        );
         train_metrics.loss = loss_sum / seen.max(1) as f64;
         let val_metrics = match val {
             Some(v) => Some(evaluate(net, &v.x, &v.y)?),
@@ -120,7 +143,10 @@ pub fn fit(
         history.push(record);
         if let Some(vm) = val_metrics {
             if !vm.loss.is_finite() {
-                return Err(Error::Diverged(format!("validation loss {} at epoch {epoch}", vm.loss)));
+                return Err(Error::Diverged(format!(
+                    "validation loss {} at epoch {epoch}",
+                    vm.loss
+                )));
             }
             if best.as_ref().is_none_or(|(l, _, _)| vm.loss < *l) {
                 best = Some((vm.loss, epoch, net.params.tensors()?));
@@ -146,7 +172,11 @@ pub fn fit(
         }
         None => history.len(),
     };
-    Ok(FitOutcome { history, best_epoch, stop })
+    Ok(FitOutcome {
+        history,
+        best_epoch,
+        stop,
+    })
 }
 
 fn restore(net: &Network, tensors: &BTreeMap<String, Tensor>) -> Result<()> {
@@ -173,5 +203,10 @@ pub fn predict_outputs(net: &Network, x: &ImageData) -> Result<Vec<f32>> {
 /// Loss and metrics of `net` on `(x, y)`.
 pub fn evaluate(net: &Network, x: &ImageData, y: &EncodedTargets) -> Result<Metrics> {
     let out = predict_outputs(net, x)?;
-    Ok(compute(&net.arch.head, &out, net.arch.head.output_units(), y))
+    Ok(compute(
+        &net.arch.head,
+        &out,
+        net.arch.head.output_units(),
+        y,
+    ))
 }

@@ -41,11 +41,17 @@ pub struct EpochRecord {
 /// The differentiable loss of a batch.
 pub(crate) fn loss(head: &HeadKind, out: &Tensor, y: &Tensor) -> Result<Tensor> {
     Ok(match head {
-        HeadKind::Classification { num_classes: 2, sigmoid: true, multi_label: false } => {
+        HeadKind::Classification {
+            num_classes: 2,
+            sigmoid: true,
+            multi_label: false,
+        } => {
             let z = out.squeeze(D::Minus1)?;
             bce_with_logits(&z, &y.to_dtype(candle_core::DType::F32)?)?
         }
-        HeadKind::Classification { multi_label: true, .. } => bce_with_logits(out, y)?,
+        HeadKind::Classification {
+            multi_label: true, ..
+        } => bce_with_logits(out, y)?,
         HeadKind::Classification { .. } => candle_nn::loss::cross_entropy(out, y)?,
         HeadKind::Regression { .. } => (out - y)?.sqr()?.mean_all()?,
     })
@@ -59,10 +65,20 @@ fn bce_with_logits(z: &Tensor, y: &Tensor) -> candle_core::Result<Tensor> {
 }
 
 /// Metrics from the raw network outputs (flattened, `units` per sample) and the targets.
-pub(crate) fn compute(head: &HeadKind, outputs: &[f32], units: usize, y: &EncodedTargets) -> Metrics {
+pub(crate) fn compute(
+    head: &HeadKind,
+    outputs: &[f32],
+    units: usize,
+    y: &EncodedTargets,
+) -> Metrics {
     let n = outputs.len() / units.max(1);
     match (head, y) {
-        (HeadKind::Classification { multi_label: false, .. }, EncodedTargets::Classes(labels)) => {
+        (
+            HeadKind::Classification {
+                multi_label: false, ..
+            },
+            EncodedTargets::Classes(labels),
+        ) => {
             let mut loss = 0.0f64;
             let mut correct = 0usize;
             for (i, &label) in labels.iter().enumerate().take(n) {
@@ -79,7 +95,12 @@ pub(crate) fn compute(head: &HeadKind, outputs: &[f32], units: usize, y: &Encode
                     correct += usize::from(argmax(row) == label as usize);
                 }
             }
-            Metrics { loss: loss / n.max(1) as f64, accuracy: Some(correct as f64 / n.max(1) as f64), mse: None, mae: None }
+            Metrics {
+                loss: loss / n.max(1) as f64,
+                accuracy: Some(correct as f64 / n.max(1) as f64),
+                mse: None,
+                mae: None,
+            }
         }
         (HeadKind::Classification { .. }, EncodedTargets::Values { values, .. }) => {
             let mut loss = 0.0f64;
@@ -90,13 +111,33 @@ pub(crate) fn compute(head: &HeadKind, outputs: &[f32], units: usize, y: &Encode
                 correct += usize::from((z > 0.0) == (t > 0.5));
             }
             let m = outputs.len().max(1) as f64;
-            Metrics { loss: loss / m, accuracy: Some(correct as f64 / m), mse: None, mae: None }
+            Metrics {
+                loss: loss / m,
+                accuracy: Some(correct as f64 / m),
+                mse: None,
+                mae: None,
+            }
         }
         (_, EncodedTargets::Values { values, .. }) => {
             let m = outputs.len().max(1) as f64;
-            let mse = outputs.iter().zip(values).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / m;
-            let mae = outputs.iter().zip(values).map(|(a, b)| ((a - b) as f64).abs()).sum::<f64>() / m;
-            Metrics { loss: mse, accuracy: None, mse: Some(mse), mae: Some(mae) }
+            let mse = outputs
+                .iter()
+                .zip(values)
+                .map(|(a, b)| ((a - b) as f64).powi(2))
+                .sum::<f64>()
+                / m;
+            let mae = outputs
+                .iter()
+                .zip(values)
+                .map(|(a, b)| ((a - b) as f64).abs())
+                .sum::<f64>()
+                / m;
+            Metrics {
+                loss: mse,
+                accuracy: None,
+                mse: Some(mse),
+                mae: Some(mae),
+            }
         }
         (_, EncodedTargets::Classes(_)) => Metrics::default(),
     }

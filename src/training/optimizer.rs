@@ -25,14 +25,20 @@ impl std::str::FromStr for OptimizerKind {
             "adam" => Ok(OptimizerKind::Adam),
             "adamw" => Ok(OptimizerKind::AdamW),
             "sgd" => Ok(OptimizerKind::Sgd),
-            other => Err(Error::Config(format!("unknown optimizer {other:?}: use adam, adamw or sgd"))),
+            other => Err(Error::Config(format!(
+                "unknown optimizer {other:?}: use adam, adamw or sgd"
+            ))),
         }
     }
 }
 
 enum Inner {
     Adam(candle_nn::AdamW),
-    Sgd { vars: Vec<Var>, velocity: Vec<Tensor>, momentum: f64 },
+    Sgd {
+        vars: Vec<Var>,
+        velocity: Vec<Tensor>,
+        momentum: f64,
+    },
 }
 
 /// An optimiser with its learning-rate schedule.
@@ -46,19 +52,45 @@ pub struct Optimizer {
 
 impl Optimizer {
     /// An optimiser over `vars` that will run `total_steps` steps (for the schedule).
-    pub fn new(kind: OptimizerKind, vars: Vec<Var>, learning_rate: f64, total_steps: usize) -> Result<Self> {
+    pub fn new(
+        kind: OptimizerKind,
+        vars: Vec<Var>,
+        learning_rate: f64,
+        total_steps: usize,
+    ) -> Result<Self> {
         let inner = match kind {
             OptimizerKind::Adam | OptimizerKind::AdamW => {
-                let wd = if kind == OptimizerKind::AdamW { 0.004 } else { 0.0 };
-                let params = candle_nn::ParamsAdamW { lr: learning_rate, weight_decay: wd, ..Default::default() };
+                let wd = if kind == OptimizerKind::AdamW {
+                    0.004
+                } else {
+                    0.0
+                };
+                let params = candle_nn::ParamsAdamW {
+                    lr: learning_rate,
+                    weight_decay: wd,
+                    ..Default::default()
+                };
                 Inner::Adam(candle_nn::AdamW::new(vars, params)?)
             }
             OptimizerKind::Sgd => {
-                let velocity = vars.iter().map(|v| v.as_tensor().zeros_like()).collect::<candle_core::Result<Vec<_>>>()?;
-                Inner::Sgd { vars, velocity, momentum: 0.9 }
+                let velocity = vars
+                    .iter()
+                    .map(|v| v.as_tensor().zeros_like())
+                    .collect::<candle_core::Result<Vec<_>>>()?;
+                Inner::Sgd {
+                    vars,
+                    velocity,
+                    momentum: 0.9,
+                }
             }
         };
-        Ok(Optimizer { inner, kind, base_lr: learning_rate, total_steps: total_steps.max(1), step: 0 })
+        Ok(Optimizer {
+            inner,
+            kind,
+            base_lr: learning_rate,
+            total_steps: total_steps.max(1),
+            step: 0,
+        })
     }
 
     /// The learning rate of the next step.
@@ -85,7 +117,11 @@ impl Optimizer {
                 opt.set_learning_rate(lr);
                 opt.step(grads)?;
             }
-            Inner::Sgd { vars, velocity, momentum } => {
+            Inner::Sgd {
+                vars,
+                velocity,
+                momentum,
+            } => {
                 for (var, vel) in vars.iter().zip(velocity.iter_mut()) {
                     if let Some(g) = grads.get(var.as_tensor()) {
                         *vel = ((&*vel * *momentum)? + g)?;

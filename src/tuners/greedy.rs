@@ -44,7 +44,12 @@ impl Oracle for GreedyOracle {
         "greedy"
     }
 
-    fn propose(&mut self, trial_index: usize, trials: &[Trial], explore: Explore) -> Result<Option<HyperParameters>> {
+    fn propose(
+        &mut self,
+        trial_index: usize,
+        trials: &[Trial],
+        explore: Explore,
+    ) -> Result<Option<HyperParameters>> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed.wrapping_add(trial_index as u64 * 7919));
         if let Some(init) = self.initial.get(trial_index) {
             let hp = complete_values(init, explore, &mut rng, &|_| false)?;
@@ -65,10 +70,16 @@ impl Oracle for GreedyOracle {
             .collect();
         let nodes = tree_nodes(&tunable);
         for _ in 0..100 {
-            let Some(node) = nodes.choose(&mut rng) else { break };
+            let Some(node) = nodes.choose(&mut rng) else {
+                break;
+            };
             let prefix = node.clone();
             let under = |name: &str| name == prefix || name.starts_with(&format!("{prefix}/"));
-            let keep: BTreeMap<String, Value> = best_values.iter().filter(|(k, _)| !under(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let keep: BTreeMap<String, Value> = best_values
+                .iter()
+                .filter(|(k, _)| !under(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             let hp = complete_values(&keep, explore, &mut rng, &|h| under(&h.name))?;
             if !already_tried(&hp, trials) {
                 return Ok(Some(hp));

@@ -15,7 +15,12 @@ pub trait Oracle: Send {
     /// Tuner name, as saved in `oracle.json`.
     fn name(&self) -> &'static str;
     /// The next trial's values given the trials so far, or `None` when the space is exhausted.
-    fn propose(&mut self, trial_index: usize, trials: &[Trial], explore: Explore) -> Result<Option<HyperParameters>>;
+    fn propose(
+        &mut self,
+        trial_index: usize,
+        trials: &[Trial],
+        explore: Explore,
+    ) -> Result<Option<HyperParameters>>;
 }
 
 /// The tuners, by name.
@@ -34,7 +39,9 @@ impl std::str::FromStr for TunerKind {
         match s {
             "greedy" => Ok(TunerKind::Greedy),
             "random" => Ok(TunerKind::Random),
-            other => Err(Error::Config(format!("unknown tuner {other:?}: use greedy or random"))),
+            other => Err(Error::Config(format!(
+                "unknown tuner {other:?}: use greedy or random"
+            ))),
         }
     }
 }
@@ -61,7 +68,8 @@ pub fn complete_values(
         }
         seen = hp.space().len();
         for h in new {
-            if !fixed.contains_key(&h.name) && resample(&h) && !matches!(h.kind, Kind::Fixed { .. }) {
+            if !fixed.contains_key(&h.name) && resample(&h) && !matches!(h.kind, Kind::Fixed { .. })
+            {
                 hp.set(&h.name, h.sample(rng))?;
             }
         }
@@ -79,5 +87,7 @@ pub fn complete_values(
 /// True when some earlier trial had the same active values.
 pub(crate) fn already_tried(hp: &HyperParameters, trials: &[Trial]) -> bool {
     let v = hp.active_values();
-    trials.iter().any(|t| t.hyperparameters.active_values() == v)
+    trials
+        .iter()
+        .any(|t| t.hyperparameters.active_values() == v)
 }

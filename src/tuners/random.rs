@@ -26,8 +26,15 @@ impl Oracle for RandomOracle {
         "random"
     }
 
-    fn propose(&mut self, trial_index: usize, trials: &[Trial], explore: Explore) -> Result<Option<HyperParameters>> {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(trial_index as u64 + 1)));
+    fn propose(
+        &mut self,
+        trial_index: usize,
+        trials: &[Trial],
+        explore: Explore,
+    ) -> Result<Option<HyperParameters>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(trial_index as u64 + 1)),
+        );
         for _ in 0..100 {
             let hp = complete_values(&BTreeMap::new(), explore, &mut rng, &|_| true)?;
             if !already_tried(&hp, trials) {

@@ -66,6 +66,10 @@ impl Trial {
         trials
             .iter()
             .filter(|t| t.status == TrialStatus::Completed && t.score.is_some_and(f64::is_finite))
-            .min_by(|a, b| a.score.partial_cmp(&b.score).unwrap_or(std::cmp::Ordering::Equal))
+            .min_by(|a, b| {
+                a.score
+                    .partial_cmp(&b.score)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
     }
 }

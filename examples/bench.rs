@@ -1,0 +1,270 @@
+//! Benchmarks, one JSON line per measurement (release build):
+//!
+//! ```text
+//! cargo run --release --example bench -- reference-cnn --threads 2 [--impl ours|stock] [--batches 60]
+//! cargo run --release --example bench -- mnist-search      # max_trials=2, seed=1
+//! cargo run --release --example bench -- cifar-search      # time_limit=30m, seed=1
+//! ```
+//! Data come from `$AUTOCANDLE_DATA` (default `../shared/data`).
+
+use autocandle::automodel::SearchConfig;
+use autocandle::datasets;
+use autocandle::graph::{Activation, Architecture, HeadKind, Layer, Network, Node, Padding, Phase};
+use autocandle::prelude::*;
+use autocandle::training::{Optimizer, OptimizerKind};
+use candle_core::{DType, Device, Tensor, D};
+use candle_nn::{Module, Optimizer as _, VarBuilder, VarMap};
+use rand::SeedableRng;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("AUTOCANDLE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data")))
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// The reference CNN as an autocandle architecture (NHWC, our kernels).
+fn reference_arch() -> Architecture {
+    let conv = |f| Layer::Conv2d {
+        filters: f,
+        kernel: 3,
+        stride: 1,
+        padding: Padding::Valid,
+        activation: Activation::Relu,
+        separable: false,
+    };
+    Architecture {
+        input_shape: vec![28, 28, 1],
+        nodes: vec![
+            Node::new("conv1", "ref", conv(32)),
+            Node::new("pool1", "ref", Layer::MaxPool { size: 2, stride: 2 }),
+            Node::new("conv2", "ref", conv(64)),
+            Node::new("pool2", "ref", Layer::MaxPool { size: 2, stride: 2 }),
+            Node::new("flatten", "ref", Layer::Flatten),
+            Node::new(
+                "dense1",
+                "ref",
+                Layer::Dense {
+                    units: 128,
+                    activation: Activation::Relu,
+                },
+            ),
+            Node::new(
+                "dense2",
+                "ref",
+                Layer::Dense {
+                    units: 10,
+                    activation: Activation::Linear,
+                },
+            ),
+        ],
+        head: HeadKind::Classification {
+            num_classes: 10,
+            sigmoid: false,
+            multi_label: false,
+        },
+    }
+}
+
+/// Training throughput of the reference CNN on MNIST batches of 128 with Adam 1e-3.
+fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
+    let imp = arg(args, "--impl").unwrap_or_else(|| "ours".into());
+    let batches: usize = arg(args, "--batches")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let split = datasets::mnist(Some(&data_dir().join("mnist")))?;
+    let n = 128 * (batches + 5);
+    let pixels: Vec<f32> = (0..n * 784)
+        .map(|i| split.train.x.pixels.get(i) / 255.0)
+        .collect();
+    let labels: Vec<u32> = match &split.train.y {
+        Targets::Int(v) => v[..n].iter().map(|&l| l as u32).collect(),
+        _ => return Err(Error::Config("MNIST labels are integers".into())),
+    };
+    let dev = Device::Cpu;
+    let batch = |i: usize, nchw: bool| -> candle_core::Result<(Tensor, Tensor)> {
+        let x = Tensor::from_slice(
+            &pixels[i * 128 * 784..(i + 1) * 128 * 784],
+            (128, 28, 28, 1),
+            &dev,
+        )?;
+        let x = if nchw {
+            x.permute((0, 3, 1, 2))?.contiguous()?
+        } else {
+            x
+        };
+        Ok((
+            x,
+            Tensor::from_slice(&labels[i * 128..(i + 1) * 128], 128, &dev)?,
+        ))
+    };
+    let mut times = Vec::new();
+    match imp.as_str() {
+        "stock" => {
+            let vm = VarMap::new();
+            let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+            let c1 = candle_nn::conv2d(1, 32, 3, Default::default(), vb.pp("c1"))?;
+            let c2 = candle_nn::conv2d(32, 64, 3, Default::default(), vb.pp("c2"))?;
+            let l1 = candle_nn::linear(1600, 128, vb.pp("l1"))?;
+            let l2 = candle_nn::linear(128, 10, vb.pp("l2"))?;
+            let mut opt = candle_nn::AdamW::new(
+                vm.all_vars(),
+                candle_nn::ParamsAdamW {
+                    lr: 1e-3,
+                    weight_decay: 0.0,
+                    ..Default::default()
+                },
+            )?;
+            for i in 0..batches + 5 {
+                let t = Instant::now();
+                let (x, y) = batch(i, true)?;
+                let h = c1.forward(&x)?.relu()?.max_pool2d(2)?;
+                let h = c2.forward(&h)?.relu()?.max_pool2d(2)?.flatten_from(1)?;
+                let out = l2.forward(&l1.forward(&h)?.relu()?)?;
+                let loss = candle_nn::loss::cross_entropy(&out, &y)?;
+                opt.backward_step(&loss)?;
+                if i >= 5 {
+                    times.push(t.elapsed().as_secs_f64());
+                }
+            }
+        }
+        _ => {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+            let net = Network::new(reference_arch(), &dev, &mut rng)?;
+            let mut opt =
+                Optimizer::new(OptimizerKind::Adam, net.params.vars(), 1e-3, batches + 5)?;
+            for i in 0..batches + 5 {
+                let t = Instant::now();
+                let (x, y) = batch(i, false)?;
+                let out = net.forward(&x, &mut Phase::Train(&mut rng))?;
+                let loss = candle_nn::loss::cross_entropy(&out, &y)?;
+                opt.backward_step(&loss)?;
+                if i >= 5 {
+                    times.push(t.elapsed().as_secs_f64());
+                }
+            }
+            let _ = out_dim_check(&net);
+        }
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    let median = times[times.len() / 2];
+    let total: f64 = times.iter().sum();
+    // Training FLOPs per image: forward (conv1 + conv2 + dense) x 3.
+    let flops = 3.0
+        * 2.0
+        * (26.0 * 26.0 * 32.0 * 9.0 + 11.0 * 11.0 * 64.0 * 288.0 + 1600.0 * 128.0 + 1280.0);
+    println!(
+        "{}",
+        json!({
+            "bench": "reference_cnn_train",
+            "impl": imp,
+            "threads": rayon::current_num_threads(),
+            "batches": batches,
+            "images_per_s": (128.0 * batches as f64 / total).round(),
+            "median_batch_ms": (median * 1e4).round() / 10.0,
+            "gflops": (flops * 128.0 * batches as f64 / total / 1e9 * 10.0).round() / 10.0,
+        })
+    );
+    Ok(())
+}
+
+fn out_dim_check(net: &Network) -> candle_core::Result<usize> {
+    let x = Tensor::zeros((1, 28, 28, 1), DType::F32, &Device::Cpu)?;
+    let y = net
+        .forward(&x, &mut Phase::Eval)
+        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+    y.dim(D::Minus1)
+}
+
+fn search(
+    name: &str,
+    data: autocandle::data::Split,
+    config: SearchConfig,
+) -> autocandle::Result<()> {
+    let start = Instant::now();
+    let mut clf = ImageClassifier::new(config);
+    clf.on_progress(autocandle::display::terminal::progress());
+    clf.fit(&data.train, None)?;
+    let acc = clf.evaluate(&data.test)?.accuracy;
+    let r = clf.result().cloned();
+    println!(
+        "{}",
+        json!({
+            "bench": name,
+            "test_accuracy": acc,
+            "wall_seconds": start.elapsed().as_secs_f64().round(),
+            "trials": r.as_ref().map(|r| r.trials.len()),
+            "best_trial": r.as_ref().map(|r| r.best_trial.clone()),
+            "final_fit": r.as_ref().map(|r| r.final_fit),
+            "peak_rss_mb": peak_rss_mb().round(),
+            "threads": rayon::current_num_threads(),
+        })
+    );
+    Ok(())
+}
+
+fn main() -> autocandle::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(t) = arg(&args, "--threads").and_then(|s| s.parse::<usize>().ok()) {
+        std::env::set_var("CANDLE_NUM_THREADS", t.to_string());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .map_err(|e| Error::Config(e.to_string()))?;
+    }
+    let projects = std::env::temp_dir().join("autocandle_bench");
+    match args.first().map(String::as_str) {
+        Some("reference-cnn") => reference_cnn(&args),
+        Some("mnist-search") => search(
+            "mnist_search",
+            datasets::mnist(Some(&data_dir().join("mnist")))?,
+            SearchConfig {
+                max_trials: 2,
+                seed: 1,
+                directory: projects,
+                project_name: "mnist".into(),
+                overwrite: true,
+                ..Default::default()
+            },
+        ),
+        Some("cifar-search") => search(
+            "cifar10_search",
+            datasets::cifar10(Some(&data_dir().join("cifar10")))?,
+            SearchConfig {
+                max_trials: 100,
+                time_limit: Some(Duration::from_secs(30 * 60)),
+                seed: 1,
+                directory: projects,
+                project_name: "cifar10".into(),
+                overwrite: true,
+                ..Default::default()
+            },
+        ),
+        _ => Err(Error::Config(
+            "usage: bench reference-cnn|mnist-search|cifar-search [--threads N]".into(),
+        )),
+    }
+}
