@@ -1,0 +1,230 @@
+//! Times stock candle (NCHW conv2d / max_pool2d) against autocandle's CPU kernels (NHWC) on the
+//! reference CNN's layers; prints one JSON line per case and pass.
+//!
+//! Run with `cargo run --release --example conv_bench [-- [REPS] [--ours-only] [FILTER]]`
+//! (default 9 repetitions, median reported; FILTER keeps the cases whose name contains it).
+//! Pin the thread count with `RAYON_NUM_THREADS` and run on a quiet machine.
+
+use autocandle::kernels::{self, Activation, Conv2dParams};
+use candle_core::{Device, Result, Tensor, Var};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::time::Instant;
+
+// candle allocates a fresh buffer for every op; mimalloc keeps freed pages instead of returning
+// them to the OS (see STACK_NOTES.md). Both sides of the comparison use it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn random(rng: &mut ChaCha8Rng, shape: &[usize]) -> Result<Tensor> {
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    Tensor::from_vec(v, shape, &Device::Cpu)
+}
+
+/// Median wall time of `f` in milliseconds, after two warm-up runs.
+fn median_ms(reps: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    for _ in 0..2 {
+        f()?;
+    }
+    let mut times = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Command-line options: `[REPS] [--ours-only] [FILTER]`.
+struct Opts {
+    reps: usize,
+    /// Skip stock candle (for profiling our kernels).
+    ours_only: bool,
+    /// Run only the cases whose name contains this.
+    filter: Option<String>,
+}
+
+impl Opts {
+    fn parse() -> Opts {
+        let mut o = Opts {
+            reps: 9,
+            ours_only: false,
+            filter: None,
+        };
+        for a in std::env::args().skip(1) {
+            if let Ok(n) = a.parse() {
+                o.reps = n;
+            } else if a == "--ours-only" {
+                o.ours_only = true;
+            } else {
+                o.filter = Some(a);
+            }
+        }
+        o
+    }
+
+    fn wants(&self, case: &str) -> bool {
+        self.filter
+            .as_ref()
+            .is_none_or(|f| case.contains(f.as_str()))
+    }
+
+    /// Times stock candle (unless `--ours-only`) and ours; NaN stands for "not measured".
+    fn time(
+        &self,
+        stock: impl FnMut() -> Result<()>,
+        ours: impl FnMut() -> Result<()>,
+    ) -> Result<(f64, f64)> {
+        let s = if self.ours_only {
+            f64::NAN
+        } else {
+            median_ms(self.reps, stock)?
+        };
+        Ok((s, median_ms(self.reps, ours)?))
+    }
+}
+
+fn report(case: &str, pass: &str, (stock_ms, ours_ms): (f64, f64), flops: Option<f64>) {
+    let num = |v: f64, scale: f64| {
+        if v.is_finite() {
+            serde_json::json!((v * scale).round() / scale)
+        } else {
+            serde_json::Value::Null
+        }
+    };
+    let mut line = serde_json::json!({
+        "case": case,
+        "pass": pass,
+        "stock_ms": num(stock_ms, 100.0),
+        "ours_ms": num(ours_ms, 100.0),
+        "speedup": num(stock_ms / ours_ms, 100.0),
+    });
+    if let Some(f) = flops {
+        line["stock_gflops"] = num(f / stock_ms / 1e6, 10.0);
+        line["ours_gflops"] = num(f / ours_ms / 1e6, 10.0);
+    }
+    println!("{line}");
+}
+
+/// One convolution layer, `[b, h, w, c]` -> `[b, h-2, w-2, oc]` (3x3, relu, bias).
+fn conv_case(
+    rng: &mut ChaCha8Rng,
+    opts: &Opts,
+    name: &str,
+    dims: [usize; 4],
+    oc: usize,
+    input_grad: bool,
+) -> Result<()> {
+    if !opts.wants(name) {
+        return Ok(());
+    }
+    let [b, h, w, c] = dims;
+    let (oh, ow) = (h - 2, w - 2);
+    let x = random(rng, &dims)?;
+    let wt = random(rng, &[3, 3, c, oc])?;
+    let bias = random(rng, &[oc])?;
+    // Stock candle: NCHW input, [oc, c, kh, kw] kernel.
+    let xn = x.permute((0, 3, 1, 2))?.contiguous()?;
+    let wn = wt.permute((3, 2, 0, 1))?.contiguous()?;
+    let (xv, wv, bv) = (
+        Var::from_tensor(&x)?,
+        Var::from_tensor(&wt)?,
+        Var::from_tensor(&bias)?,
+    );
+    let (xnv, wnv, bnv) = (
+        Var::from_tensor(&xn)?,
+        Var::from_tensor(&wn)?,
+        Var::from_tensor(&bias)?,
+    );
+    // The first layer's input (the images) needs no gradient.
+    let x_in = if input_grad {
+        xv.as_tensor().clone()
+    } else {
+        x.clone()
+    };
+    let xn_in = if input_grad {
+        xnv.as_tensor().clone()
+    } else {
+        xn.clone()
+    };
+
+    let stock = |x: &Tensor, w: &Tensor, b: &Tensor| -> Result<Tensor> {
+        x.conv2d(w, 0, 1, 1, 1)?
+            .broadcast_add(&b.reshape((1, oc, 1, 1))?)?
+            .relu()
+    };
+    let ours = |x: &Tensor, w: &Tensor, b: &Tensor| -> Result<Tensor> {
+        kernels::conv2d(x, w, Some(b), Conv2dParams::default(), Activation::Relu)
+    };
+    let fwd_flops = 2.0 * (b * oh * ow) as f64 * (9 * c) as f64 * oc as f64;
+    // Useful work of a training step: forward, dW, and dX when the input needs a gradient.
+    let train_flops = fwd_flops * if input_grad { 3.0 } else { 2.0 };
+
+    let t = opts.time(
+        || stock(&xn, &wn, &bias).map(|_| ()),
+        || ours(&x, &wt, &bias).map(|_| ()),
+    )?;
+    report(name, "forward", t, Some(fwd_flops));
+    let t = opts.time(
+        || stock(&xn_in, &wnv, &bnv)?.sum_all()?.backward().map(|_| ()),
+        || ours(&x_in, &wv, &bv)?.sum_all()?.backward().map(|_| ()),
+    )?;
+    report(name, "forward+backward", t, Some(train_flops));
+    Ok(())
+}
+
+fn pool_case(rng: &mut ChaCha8Rng, opts: &Opts) -> Result<()> {
+    let name = "maxpool 2x2 on 128x26x26x32";
+    if !opts.wants(name) {
+        return Ok(());
+    }
+    let x = random(rng, &[128, 26, 26, 32])?;
+    let xn = x.permute((0, 3, 1, 2))?.contiguous()?;
+    let (xv, xnv) = (Var::from_tensor(&x)?, Var::from_tensor(&xn)?);
+    let t = opts.time(
+        || xn.max_pool2d(2).map(|_| ()),
+        || kernels::max_pool2d(&x, 2, 2).map(|_| ()),
+    )?;
+    report(name, "forward", t, None);
+    let t = opts.time(
+        || xnv.max_pool2d(2)?.sum_all()?.backward().map(|_| ()),
+        || {
+            kernels::max_pool2d(&xv, 2, 2)?
+                .sum_all()?
+                .backward()
+                .map(|_| ())
+        },
+    )?;
+    report(name, "forward+backward", t, None);
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let opts = Opts::parse();
+    eprintln!(
+        "rayon threads: {}, median of {} repetitions",
+        rayon::current_num_threads(),
+        opts.reps
+    );
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    conv_case(
+        &mut rng,
+        &opts,
+        "conv2 3x3 32->64 on 128x13x13x32",
+        [128, 13, 13, 32],
+        64,
+        true,
+    )?;
+    conv_case(
+        &mut rng,
+        &opts,
+        "conv1 3x3 1->32 on 128x28x28x1",
+        [128, 28, 28, 1],
+        32,
+        false,
+    )?;
+    pool_case(&mut rng, &opts)?;
+    Ok(())
+}
