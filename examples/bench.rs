@@ -122,6 +122,7 @@ fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
         ))
     };
     let mut times = Vec::new();
+    let mut losses = Vec::new();
     match imp.as_str() {
         "stock" => {
             let vm = VarMap::new();
@@ -145,6 +146,7 @@ fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
                 let h = c2.forward(&h)?.relu()?.max_pool2d(2)?.flatten_from(1)?;
                 let out = l2.forward(&l1.forward(&h)?.relu()?)?;
                 let loss = candle_nn::loss::cross_entropy(&out, &y)?;
+                losses.push(loss.to_scalar::<f32>()?);
                 opt.backward_step(&loss)?;
                 if i >= 5 {
                     times.push(t.elapsed().as_secs_f64());
@@ -161,6 +163,7 @@ fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
                 let (x, y) = batch(i, false)?;
                 let out = net.forward(&x, &mut Phase::Train(&mut rng))?;
                 let loss = candle_nn::loss::cross_entropy(&out, &y)?;
+                losses.push(loss.to_scalar::<f32>()?);
                 opt.backward_step(&loss)?;
                 if i >= 5 {
                     times.push(t.elapsed().as_secs_f64());
@@ -183,6 +186,7 @@ fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
             "impl": imp,
             "threads": rayon::current_num_threads(),
             "batches": batches,
+            "mean_loss_last_10": losses.iter().rev().take(10).sum::<f32>() / 10.0,
             "images_per_s": (128.0 * batches as f64 / total).round(),
             "median_batch_ms": (median * 1e4).round() / 10.0,
             "gflops": (flops * 128.0 * batches as f64 / total / 1e9 * 10.0).round() / 10.0,

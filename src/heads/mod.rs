@@ -6,10 +6,11 @@ mod regression;
 pub use classification::ClassificationHead;
 pub use regression::RegressionHead;
 
-use crate::blocks::DataStats;
+use crate::blocks::{node, Block, DataStats, SpatialReduction};
 use crate::error::Result;
-use crate::graph::{HeadKind, Node};
+use crate::graph::{Activation, HeadKind, Layer, Node};
 use crate::hyperparameters::HyperParameters;
+use crate::hyperparameters::Tunable;
 
 /// A task's output: layers that end the network, and what they mean.
 pub trait Head: std::fmt::Debug + Send + Sync {
@@ -24,4 +25,32 @@ pub trait Head: std::fmt::Debug + Send + Sync {
     ) -> Result<Vec<Node>>;
     /// What the output means.
     fn kind(&self) -> HeadKind;
+}
+
+/// The layers every head ends with, in the head's scope: spatial reduction (for feature maps),
+/// dropout (a hyperparameter) and a linear dense layer of `units`.
+pub(crate) fn output_layers(
+    name: &str,
+    units: usize,
+    dropout: &Tunable<f64>,
+    hp: &mut HyperParameters,
+    stats: &DataStats,
+    input: &[usize],
+) -> Result<Vec<Node>> {
+    hp.scoped(name, |hp| {
+        let mut nodes = SpatialReduction::default().build(hp, stats, input)?;
+        let rate = dropout.choose(hp, "dropout", &[0.0, 0.25, 0.5], 0.0);
+        if rate > 0.0 {
+            nodes.push(node(hp, "dropout", Layer::Dropout { rate: rate as f32 }));
+        }
+        nodes.push(node(
+            hp,
+            "dense",
+            Layer::Dense {
+                units,
+                activation: Activation::Linear,
+            },
+        ));
+        Ok(nodes)
+    })
 }

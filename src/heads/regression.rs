@@ -1,9 +1,9 @@
 //! RegressionHead.
 
 use super::Head;
-use crate::blocks::{node, Block, DataStats, SpatialReduction};
+use crate::blocks::DataStats;
 use crate::error::Result;
-use crate::graph::{Activation, HeadKind, Layer, Node};
+use crate::graph::{HeadKind, Node};
 use crate::hyperparameters::{HyperParameters, Tunable};
 
 /// Spatial reduction (for feature maps), dropout and a linear dense layer; mean squared error.
@@ -39,28 +39,7 @@ impl Head for RegressionHead {
         stats: &DataStats,
         input: &[usize],
     ) -> Result<Vec<Node>> {
-        hp.scoped(&self.name, |hp| {
-            let mut nodes = SpatialReduction::default().build(hp, stats, input)?;
-            let dropout = self.dropout.choose(hp, "dropout", &[0.0, 0.25, 0.5], 0.0);
-            if dropout > 0.0 {
-                nodes.push(node(
-                    hp,
-                    "dropout",
-                    Layer::Dropout {
-                        rate: dropout as f32,
-                    },
-                ));
-            }
-            nodes.push(node(
-                hp,
-                "dense",
-                Layer::Dense {
-                    units: self.output_dim,
-                    activation: Activation::Linear,
-                },
-            ));
-            Ok(nodes)
-        })
+        super::output_layers(&self.name, self.output_dim, &self.dropout, hp, stats, input)
     }
 
     fn kind(&self) -> HeadKind {

@@ -319,17 +319,11 @@ struct Grads {
     db: Option<Vec<f32>>,
 }
 
-/// Adds the bias and applies the activation to rows of `n` outputs.
-fn epilogue(out: &mut [f32], n: usize, bias: Option<&[f32]>, act: Activation) {
-    match (bias, act) {
-        (None, Activation::None) => {}
-        (Some(b), Activation::None) => out.chunks_exact_mut(n).for_each(|row| add_assign(row, b)),
-        (None, Activation::Relu) => out.iter_mut().for_each(|v| *v = v.max(0.0)),
-        (Some(b), Activation::Relu) => out.chunks_exact_mut(n).for_each(|row| {
-            for (v, bb) in row.iter_mut().zip(b) {
-                *v = (*v + *bb).max(0.0);
-            }
-        }),
+/// Applies the activation in place.
+fn activate(out: &mut [f32], act: Activation) {
+    match act {
+        Activation::None => {}
+        Activation::Relu => out.iter_mut().for_each(|v| *v = v.max(0.0)),
     }
 }
 
@@ -485,7 +479,7 @@ fn gemm_fwd(g: &Geom, x: &[f32], w: &[f32], bias: Option<&[f32]>, act: Activatio
             wmat,
             inner,
         );
-        epilogue(o, n, None, act);
+        activate(o, act);
     };
     let spare = &mut out.spare_capacity_mut()[..m * n];
     if outer_par {
@@ -694,9 +688,7 @@ fn depthwise_image_fwd(
                 }
             }
         }
-        if act == Activation::Relu {
-            o.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
+        activate(o, act);
     }
 }
 

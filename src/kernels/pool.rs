@@ -131,7 +131,7 @@ impl PoolOp {
                             for ((&v, d), (&mv, r)) in taps.zip(m.iter().zip(rest.iter_mut())) {
                                 let hit = v == mv;
                                 *d += if hit { *r } else { 0.0 };
-                                let _ = r;
+                                *r = if hit { 0.0 } else { *r };
                             }
                         }
                     }
