@@ -108,24 +108,36 @@ fn report(case: &str, pass: &str, (stock_ms, ours_ms): (f64, f64), flops: Option
     println!("{line}");
 }
 
-/// One convolution layer, `[b, h, w, c]` -> `[b, h-2, w-2, oc]` (3x3, relu, bias).
-fn conv_case(
-    rng: &mut ChaCha8Rng,
-    opts: &Opts,
-    name: &str,
+/// One 3x3 convolution layer with bias and relu.
+struct ConvSpec {
+    name: &'static str,
+    /// Input `[b, h, w, c]`.
     dims: [usize; 4],
+    /// Output channels (ignored for depthwise: `c`).
     oc: usize,
+    padding: usize,
+    depthwise: bool,
+    /// Whether the input needs a gradient (not for a network's first layer).
     input_grad: bool,
-) -> Result<()> {
+}
+
+fn conv_case(rng: &mut ChaCha8Rng, opts: &Opts, spec: &ConvSpec) -> Result<()> {
+    let name = spec.name;
     if !opts.wants(name) {
         return Ok(());
     }
-    let [b, h, w, c] = dims;
-    let (oh, ow) = (h - 2, w - 2);
-    let x = random(rng, &dims)?;
-    let wt = random(rng, &[3, 3, c, oc])?;
+    let [b, h, w, c] = spec.dims;
+    let (groups, cg, oc) = if spec.depthwise {
+        (c, 1, c)
+    } else {
+        (1, c, spec.oc)
+    };
+    let pad = spec.padding;
+    let (oh, ow) = (h + 2 * pad - 2, w + 2 * pad - 2);
+    let x = random(rng, &spec.dims)?;
+    let wt = random(rng, &[3, 3, cg, oc])?;
     let bias = random(rng, &[oc])?;
-    // Stock candle: NCHW input, [oc, c, kh, kw] kernel.
+    // Stock candle: NCHW input, [oc, c / groups, kh, kw] kernel.
     let xn = x.permute((0, 3, 1, 2))?.contiguous()?;
     let wn = wt.permute((3, 2, 0, 1))?.contiguous()?;
     let (xv, wv, bv) = (
@@ -138,29 +150,33 @@ fn conv_case(
         Var::from_tensor(&wn)?,
         Var::from_tensor(&bias)?,
     );
-    // The first layer's input (the images) needs no gradient.
-    let x_in = if input_grad {
+    let x_in = if spec.input_grad {
         xv.as_tensor().clone()
     } else {
         x.clone()
     };
-    let xn_in = if input_grad {
+    let xn_in = if spec.input_grad {
         xnv.as_tensor().clone()
     } else {
         xn.clone()
     };
 
     let stock = |x: &Tensor, w: &Tensor, b: &Tensor| -> Result<Tensor> {
-        x.conv2d(w, 0, 1, 1, 1)?
+        x.conv2d(w, pad, 1, 1, groups)?
             .broadcast_add(&b.reshape((1, oc, 1, 1))?)?
             .relu()
     };
-    let ours = |x: &Tensor, w: &Tensor, b: &Tensor| -> Result<Tensor> {
-        kernels::conv2d(x, w, Some(b), Conv2dParams::default(), Activation::Relu)
+    let params = Conv2dParams {
+        padding: pad,
+        groups,
+        ..Default::default()
     };
-    let fwd_flops = 2.0 * (b * oh * ow) as f64 * (9 * c) as f64 * oc as f64;
+    let ours = |x: &Tensor, w: &Tensor, b: &Tensor| -> Result<Tensor> {
+        kernels::conv2d(x, w, Some(b), params, Activation::Relu)
+    };
+    let fwd_flops = 2.0 * (b * oh * ow) as f64 * (9 * cg) as f64 * oc as f64;
     // Useful work of a training step: forward, dW, and dX when the input needs a gradient.
-    let train_flops = fwd_flops * if input_grad { 3.0 } else { 2.0 };
+    let train_flops = fwd_flops * if spec.input_grad { 3.0 } else { 2.0 };
 
     let t = opts.time(
         || stock(&xn, &wn, &bias).map(|_| ()),
@@ -209,22 +225,38 @@ fn main() -> Result<()> {
         opts.reps
     );
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    conv_case(
-        &mut rng,
-        &opts,
-        "conv2 3x3 32->64 on 128x13x13x32",
-        [128, 13, 13, 32],
-        64,
-        true,
-    )?;
-    conv_case(
-        &mut rng,
-        &opts,
-        "conv1 3x3 1->32 on 128x28x28x1",
-        [128, 28, 28, 1],
-        32,
-        false,
-    )?;
+    let convs = [
+        // (a) The reference CNN's second convolution.
+        ConvSpec {
+            name: "conv2 3x3 32->64 on 128x13x13x32",
+            dims: [128, 13, 13, 32],
+            oc: 64,
+            padding: 0,
+            depthwise: false,
+            input_grad: true,
+        },
+        // (b) Its first convolution, on the images (no input gradient).
+        ConvSpec {
+            name: "conv1 3x3 1->32 on 128x28x28x1",
+            dims: [128, 28, 28, 1],
+            oc: 32,
+            padding: 0,
+            depthwise: false,
+            input_grad: false,
+        },
+        // The depthwise half of a separable convolution.
+        ConvSpec {
+            name: "depthwise 3x3 pad 1 on 128x14x14x64",
+            dims: [128, 14, 14, 64],
+            oc: 64,
+            padding: 1,
+            depthwise: true,
+            input_grad: true,
+        },
+    ];
+    for spec in &convs {
+        conv_case(&mut rng, &opts, spec)?;
+    }
     pool_case(&mut rng, &opts)?;
     Ok(())
 }

@@ -13,6 +13,10 @@ use rayon::prelude::*;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
+/// Most floats the backward pass spends on per-group partial weight gradients (when the thread
+/// count allows).
+const PARTIALS_FLOATS: usize = 1 << 22;
+
 /// Bytes of im2col rows a task aims to keep in cache at once.
 const CHUNK_BYTES: usize = 256 * 1024;
 
@@ -506,7 +510,15 @@ fn batch_groups(g: &Geom) -> (Vec<Range<usize>>, bool) {
     if !worth_parallel(work) || g.b < 2 {
         return (split_even(g.b, 1), false);
     }
-    let parts = g.b.min((2 * threads()).max(8));
+    // Enough groups for work stealing to even out unequal cores, but a bounded amount of
+    // memory for the partial weight gradients.
+    let wlen = if g.depthwise {
+        g.kh * g.kw * g.c
+    } else {
+        g.k() * g.oc
+    };
+    let by_memory = (PARTIALS_FLOATS / wlen.max(1)).max(threads());
+    let parts = g.b.min((4 * threads()).max(16)).min(by_memory);
     (split_even(g.b, parts), parts >= threads())
 }
 
@@ -661,8 +673,39 @@ fn gemm_bwd(
     }
 }
 
-/// Depthwise forward for one image (weight `[kh, kw, c]`, multiplier 1).
+/// Depthwise forward for one image (weight `[kh, kw, c]`, multiplier 1), with 8-wide vectors
+/// where the CPU has AVX2 (the same operations in the same order: identical results).
 fn depthwise_image_fwd(
+    g: &Geom,
+    img: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    act: Activation,
+    out: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2.
+        return unsafe { depthwise_image_fwd_avx2(g, img, w, bias, act, out) };
+    }
+    depthwise_image_fwd_impl(g, img, w, bias, act, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn depthwise_image_fwd_avx2(
+    g: &Geom,
+    img: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    act: Activation,
+    out: &mut [f32],
+) {
+    depthwise_image_fwd_impl(g, img, w, bias, act, out)
+}
+
+#[inline(always)]
+fn depthwise_image_fwd_impl(
     g: &Geom,
     img: &[f32],
     w: &[f32],
@@ -717,6 +760,65 @@ fn depthwise_fwd(
     out
 }
 
+/// Where one image's depthwise gradients accumulate.
+struct DepthwiseAcc<'a> {
+    dw: Option<&'a mut [f32]>,
+    db: Option<&'a mut [f32]>,
+    dx: Option<&'a mut [f32]>,
+}
+
+/// Depthwise backward for one image: adds into `acc` given the (masked) output gradient `gm`.
+fn depthwise_image_bwd(g: &Geom, img: &[f32], w: &[f32], gm: &[f32], acc: DepthwiseAcc<'_>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2.
+        return unsafe { depthwise_image_bwd_avx2(g, img, w, gm, acc) };
+    }
+    depthwise_image_bwd_impl(g, img, w, gm, acc)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn depthwise_image_bwd_avx2(g: &Geom, img: &[f32], w: &[f32], gm: &[f32], acc: DepthwiseAcc<'_>) {
+    depthwise_image_bwd_impl(g, img, w, gm, acc)
+}
+
+#[inline(always)]
+fn depthwise_image_bwd_impl(
+    g: &Geom,
+    img: &[f32],
+    w: &[f32],
+    gm: &[f32],
+    mut acc: DepthwiseAcc<'_>,
+) {
+    let c = g.c;
+    for (p, gp) in gm.chunks_exact(c).enumerate() {
+        let (oy, ox) = (p / g.ow, p % g.ow);
+        if let Some(db) = acc.db.as_deref_mut() {
+            add_assign(db, gp);
+        }
+        for ky in 0..g.kh {
+            let Some(iy) = g.in_y(oy, ky) else { continue };
+            for kx in 0..g.kw {
+                let Some(ix) = g.in_x(ox, kx) else { continue };
+                let (xo, wo) = ((iy * g.w + ix) * c, (ky * g.kw + kx) * c);
+                if let Some(dw) = acc.dw.as_deref_mut() {
+                    let xp = &img[xo..xo + c];
+                    for ((d, xv), gv) in dw[wo..wo + c].iter_mut().zip(xp).zip(gp) {
+                        *d += xv * gv;
+                    }
+                }
+                if let Some(di) = acc.dx.as_deref_mut() {
+                    let wp = &w[wo..wo + c];
+                    for ((d, wv), gv) in di[xo..xo + c].iter_mut().zip(wp).zip(gp) {
+                        *d += wv * gv;
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn depthwise_bwd(
     g: &Geom,
     x: &[f32],
@@ -739,34 +841,15 @@ fn depthwise_bwd(
         for n in imgs.clone() {
             let img = &x[n * g.in_image()..(n + 1) * g.in_image()];
             let gm = masked(grad, relu, n * rpi * c..(n + 1) * rpi * c, &mut gbuf);
-            let mut dimg = dx.as_deref_mut().map(|d| {
+            let dimg = dx.as_deref_mut().map(|d| {
                 &mut d[(n - imgs.start) * g.in_image()..(n - imgs.start + 1) * g.in_image()]
             });
-            for (p, gp) in gm.chunks_exact(c).enumerate() {
-                let (oy, ox) = (p / g.ow, p % g.ow);
-                if need.db {
-                    add_assign(&mut db, gp);
-                }
-                for ky in 0..g.kh {
-                    let Some(iy) = g.in_y(oy, ky) else { continue };
-                    for kx in 0..g.kw {
-                        let Some(ix) = g.in_x(ox, kx) else { continue };
-                        let (xo, wo) = ((iy * g.w + ix) * c, (ky * g.kw + kx) * c);
-                        if need.dw {
-                            let xp = &img[xo..xo + c];
-                            for ((d, xv), gv) in dw[wo..wo + c].iter_mut().zip(xp).zip(gp) {
-                                *d += xv * gv;
-                            }
-                        }
-                        if let Some(di) = dimg.as_deref_mut() {
-                            let wp = &w[wo..wo + c];
-                            for ((d, wv), gv) in di[xo..xo + c].iter_mut().zip(wp).zip(gp) {
-                                *d += wv * gv;
-                            }
-                        }
-                    }
-                }
-            }
+            let acc = DepthwiseAcc {
+                dw: need.dw.then_some(&mut dw[..]),
+                db: need.db.then_some(&mut db[..]),
+                dx: dimg,
+            };
+            depthwise_image_bwd(g, img, w, gm, acc);
         }
         (dw, db)
     };

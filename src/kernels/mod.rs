@@ -2,8 +2,12 @@
 //! custom ops with their own backward passes. Activations are NHWC (`[batch, height, width,
 //! channels]`), so that a convolution is one matrix product over all output pixels.
 //!
-//! On other devices (CUDA) every function falls back to candle's own operations with the same
-//! semantics.
+//! For f32 tensors on the CPU, [`conv2d`] / [`conv1d`] (groups 1 and depthwise) and the pooling
+//! functions run as candle custom ops: im2col + one `gemm` product (or a direct depthwise kernel)
+//! with the bias and activation fused, parallel over rayon's threads, deterministic for a given
+//! thread count, with exact gradients (max pooling's gradient goes to the first maximum of each
+//! window). Other dtypes, other groupings and other devices (CUDA) fall back to candle's own
+//! operations with the same semantics.
 
 mod conv;
 mod cpu;
