@@ -401,7 +401,7 @@ impl AutoModel {
                     reasons.join("; ")
                 })
             })?;
-            self.final_model(&project, &blocks, head, data, prep, &best, deadline, start)
+            self.final_model(&project, &blocks, head, data, prep, &best, deadline)
         });
         self.blocks = blocks;
         let (model, final_fit) = outcome?;
@@ -563,7 +563,6 @@ impl AutoModel {
         prep: Preprocessing,
         best: &Trial,
         deadline: Option<Instant>,
-        _start: Instant,
     ) -> Result<(Model, bool)> {
         let mut hp = best.hyperparameters.clone();
         let arch = Self::build_architecture(

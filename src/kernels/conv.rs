@@ -323,6 +323,51 @@ struct Grads {
     db: Option<Vec<f32>>,
 }
 
+/// Runs a backward pass's per-image-group work (in parallel when `outer_par`), each group
+/// writing its own slice of the input gradient and returning partial weight and bias gradients,
+/// then sums the partials in group order (deterministic). `lens` = (weight, bias) lengths.
+fn run_groups<F>(
+    g: &Geom,
+    groups: &[Range<usize>],
+    outer_par: bool,
+    need: Needs,
+    lens: (usize, usize),
+    group: F,
+) -> Grads
+where
+    F: Fn(Range<usize>, Option<&mut [f32]>) -> (Vec<f32>, Vec<f32>) + Sync,
+{
+    let mut dx = need.dx.then(|| vec![0f32; g.b * g.in_image()]);
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = match dx.as_deref_mut() {
+        Some(dx) => {
+            let pieces = split_by_ranges(dx, groups, g.in_image());
+            if outer_par {
+                groups
+                    .par_iter()
+                    .cloned()
+                    .zip(pieces)
+                    .map(|(r, p)| group(r, Some(p)))
+                    .collect()
+            } else {
+                groups
+                    .iter()
+                    .cloned()
+                    .zip(pieces)
+                    .map(|(r, p)| group(r, Some(p)))
+                    .collect()
+            }
+        }
+        None if outer_par => groups.par_iter().cloned().map(|r| group(r, None)).collect(),
+        None => groups.iter().cloned().map(|r| group(r, None)).collect(),
+    };
+    let (dws, dbs): (Vec<_>, Vec<_>) = partials.into_iter().unzip();
+    Grads {
+        dx,
+        dw: need.dw.then(|| reduce_partials(dws, lens.0)),
+        db: need.db.then(|| reduce_partials(dbs, lens.1)),
+    }
+}
+
 /// Applies the activation in place.
 fn activate(out: &mut [f32], act: Activation) {
     match act {
@@ -637,40 +682,7 @@ fn gemm_bwd(
         (dw, db)
     };
 
-    let mut dx = need.dx.then(|| vec![0f32; g.b * g.in_image()]);
-    let partials: Vec<(Vec<f32>, Vec<f32>)> = match dx.as_deref_mut() {
-        Some(dx) => {
-            let pieces = split_by_ranges(dx, &groups, g.in_image());
-            if outer_par {
-                groups
-                    .par_iter()
-                    .cloned()
-                    .zip(pieces)
-                    .map(|(r, p)| group(r, Some(p)))
-                    .collect()
-            } else {
-                groups
-                    .iter()
-                    .cloned()
-                    .zip(pieces)
-                    .map(|(r, p)| group(r, Some(p)))
-                    .collect()
-            }
-        }
-        None => {
-            if outer_par {
-                groups.par_iter().cloned().map(|r| group(r, None)).collect()
-            } else {
-                groups.iter().cloned().map(|r| group(r, None)).collect()
-            }
-        }
-    };
-    let (dws, dbs): (Vec<_>, Vec<_>) = partials.into_iter().unzip();
-    Grads {
-        dx,
-        dw: need.dw.then(|| reduce_partials(dws, k * n)),
-        db: need.db.then(|| reduce_partials(dbs, n)),
-    }
+    run_groups(g, &groups, outer_par, need, (k * n, n), group)
 }
 
 /// Depthwise forward for one image (weight `[kh, kw, c]`, multiplier 1), with 8-wide vectors
@@ -853,40 +865,7 @@ fn depthwise_bwd(
         }
         (dw, db)
     };
-    let mut dx = need.dx.then(|| vec![0f32; g.b * g.in_image()]);
-    let partials: Vec<(Vec<f32>, Vec<f32>)> = match dx.as_deref_mut() {
-        Some(dx) => {
-            let pieces = split_by_ranges(dx, &groups, g.in_image());
-            if outer_par {
-                groups
-                    .par_iter()
-                    .cloned()
-                    .zip(pieces)
-                    .map(|(r, p)| group(r, Some(p)))
-                    .collect()
-            } else {
-                groups
-                    .iter()
-                    .cloned()
-                    .zip(pieces)
-                    .map(|(r, p)| group(r, Some(p)))
-                    .collect()
-            }
-        }
-        None => {
-            if outer_par {
-                groups.par_iter().cloned().map(|r| group(r, None)).collect()
-            } else {
-                groups.iter().cloned().map(|r| group(r, None)).collect()
-            }
-        }
-    };
-    let (dws, dbs): (Vec<_>, Vec<_>) = partials.into_iter().unzip();
-    Grads {
-        dx,
-        dw: need.dw.then(|| reduce_partials(dws, g.kh * g.kw * c)),
-        db: need.db.then(|| reduce_partials(dbs, c)),
-    }
+    run_groups(g, &groups, outer_par, need, (g.kh * g.kw * c, c), group)
 }
 
 /// The fast convolution on contiguous f32 CPU tensors. Returns `Ok(None)` when the grouping is
