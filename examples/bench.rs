@@ -122,6 +122,7 @@ fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
         ))
     };
     let mut times = Vec::new();
+    let mut phases: Vec<[f64; 3]> = Vec::new();
     let mut losses = Vec::new();
     match imp.as_str() {
         "stock" => {
@@ -164,9 +165,14 @@ fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
                 let out = net.forward(&x, &mut Phase::Train(&mut rng))?;
                 let loss = candle_nn::loss::cross_entropy(&out, &y)?;
                 losses.push(loss.to_scalar::<f32>()?);
-                opt.backward_step(&loss)?;
+                let t_fwd = t.elapsed().as_secs_f64();
+                let grads = loss.backward()?;
+                let t_bwd = t.elapsed().as_secs_f64();
+                opt.step(&grads)?;
                 if i >= 5 {
-                    times.push(t.elapsed().as_secs_f64());
+                    let total = t.elapsed().as_secs_f64();
+                    times.push(total);
+                    phases.push([t_fwd, t_bwd - t_fwd, total - t_bwd]);
                 }
             }
             let _ = out_dim_check(&net);
@@ -174,6 +180,11 @@ fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
     }
     times.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     let median = times[times.len() / 2];
+    let phase_ms = |k: usize| -> Option<f64> {
+        let mut v: Vec<f64> = phases.iter().map(|p| p[k]).collect();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        v.get(v.len() / 2).map(|m| (m * 1e4).round() / 10.0)
+    };
     let total: f64 = times.iter().sum();
     // Training FLOPs per image: forward (conv1 + conv2 + dense) x 3.
     let flops = 3.0
@@ -189,6 +200,9 @@ fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
             "mean_loss_last_10": losses.iter().rev().take(10).sum::<f32>() / 10.0,
             "images_per_s": (128.0 * batches as f64 / total).round(),
             "median_batch_ms": (median * 1e4).round() / 10.0,
+            "median_forward_ms": phase_ms(0),
+            "median_backward_ms": phase_ms(1),
+            "median_step_ms": phase_ms(2),
             "gflops": (flops * 128.0 * batches as f64 / total / 1e9 * 10.0).round() / 10.0,
         })
     );

@@ -217,6 +217,48 @@ fn pool_case(rng: &mut ChaCha8Rng, opts: &Opts) -> Result<()> {
     Ok(())
 }
 
+/// Conv 3x3 + ReLU then 2x2 max pooling: two ops in a row against the fused kernel.
+fn fused_case(rng: &mut ChaCha8Rng, opts: &Opts, dims: [usize; 4], oc: usize) -> Result<()> {
+    let [b, h, w, c] = dims;
+    let name = format!("conv3x3 {c}->{oc} + maxpool2 on {b}x{h}x{w}x{c}");
+    if !opts.wants(&name) {
+        return Ok(());
+    }
+    let x = random(rng, &dims)?;
+    let wv = Var::from_tensor(&random(rng, &[3, 3, c, oc])?)?;
+    let bv = Var::from_tensor(&random(rng, &[oc])?)?;
+    let xv = Var::from_tensor(&x)?;
+    let p = Conv2dParams::default();
+    let separate = |x: &Tensor| -> Result<Tensor> {
+        kernels::max_pool2d(
+            &kernels::conv2d(x, &wv, Some(&bv), p, Activation::Relu)?,
+            2,
+            2,
+        )
+    };
+    let fused = |x: &Tensor| kernels::conv2d_max_pool2d(x, &wv, &bv, p, Activation::Relu, 2, 2);
+    for (pass, input) in [("forward", &x), ("forward+backward", xv.as_tensor())] {
+        let train = pass != "forward";
+        let run = |f: &dyn Fn(&Tensor) -> Result<Tensor>| -> Result<()> {
+            let y = f(input)?;
+            if train {
+                y.sum_all()?.backward()?;
+            }
+            Ok(())
+        };
+        let (a, f) = (
+            median_ms(opts.reps, || run(&separate))?,
+            median_ms(opts.reps, || run(&fused))?,
+        );
+        println!(
+            "{}",
+            serde_json::json!({"case": name, "pass": pass, "separate_ms": (a * 100.0).round() / 100.0,
+                "fused_ms": (f * 100.0).round() / 100.0, "speedup": (a / f * 100.0).round() / 100.0})
+        );
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let opts = Opts::parse();
     eprintln!(
@@ -258,5 +300,7 @@ fn main() -> Result<()> {
         conv_case(&mut rng, &opts, spec)?;
     }
     pool_case(&mut rng, &opts)?;
+    fused_case(&mut rng, &opts, [128, 28, 28, 1], 32)?;
+    fused_case(&mut rng, &opts, [128, 13, 13, 32], 64)?;
     Ok(())
 }

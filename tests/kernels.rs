@@ -880,3 +880,100 @@ fn max_pool2d_ties_go_to_the_first_maximum() {
         assert_eq!(dx, want, "k={k} s={s}");
     }
 }
+
+/// The fused conv + max-pool op against the two ops in a row: same values, same gradients for
+/// the input, the kernel and the bias (loss: a random projection of the output).
+fn check_conv_pool(
+    rng: &mut ChaCha8Rng,
+    dims: [usize; 4],
+    oc: usize,
+    p: Conv2dParams,
+    pool: (usize, usize),
+    act: Activation,
+) {
+    let [_, _, _, c] = dims;
+    let x = Var::from_tensor(&random(rng, &dims)).unwrap();
+    let w = Var::from_tensor(&random(rng, &[3, 3, c, oc])).unwrap();
+    let b = Var::from_tensor(&random(rng, &[oc])).unwrap();
+    let (k, s) = pool;
+    let fused = kernels::conv2d_max_pool2d(&x, &w, &b, p, act, k, s).unwrap();
+    let conv = kernels::conv2d(&x, &w, Some(&b), p, act).unwrap();
+    let separate = kernels::max_pool2d(&conv, k, s).unwrap();
+    let what = format!("{dims:?} oc {oc} {p:?} pool {pool:?} {act:?}");
+    assert_eq!(fused.dims(), separate.dims(), "{what}: shapes");
+    // The same arithmetic in the same order: identical values.
+    assert_eq!(
+        fused.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        separate.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        "{what}: values"
+    );
+    let proj = random(rng, fused.dims());
+    let gf = (&fused * &proj)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let gs = (&separate * &proj)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    for (name, v) in [("dx", &x), ("dw", &w), ("db", &b)] {
+        let a = gf
+            .get(v.as_tensor())
+            .unwrap_or_else(|| panic!("{what}: no fused {name}"));
+        let e = gs.get(v.as_tensor()).unwrap();
+        assert_close(&format!("{what}: {name}"), a, e);
+    }
+}
+
+#[test]
+fn conv2d_max_pool2d_matches_the_two_ops() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let relu = Activation::Relu;
+    let plain = Conv2dParams::default();
+    // The reference CNN's two layers (odd 11x11 output: the last row and column are dropped).
+    check_conv_pool(&mut rng, [3, 28, 28, 1], 8, plain, (2, 2), relu);
+    check_conv_pool(&mut rng, [2, 13, 13, 32], 16, plain, (2, 2), relu);
+    // Batch 1, padding, no activation, overlapping 3x3 windows with stride 2, stride-2 conv.
+    check_conv_pool(&mut rng, [1, 9, 7, 3], 5, plain, (2, 2), relu);
+    let same = Conv2dParams {
+        padding: 1,
+        ..plain
+    };
+    check_conv_pool(&mut rng, [2, 8, 8, 4], 6, same, (2, 2), Activation::None);
+    check_conv_pool(&mut rng, [2, 11, 10, 3], 7, same, (3, 2), relu);
+    let strided = Conv2dParams {
+        stride: 2,
+        padding: 1,
+        ..plain
+    };
+    check_conv_pool(&mut rng, [3, 15, 15, 2], 4, strided, (2, 2), relu);
+}
+
+#[test]
+fn conv2d_max_pool2d_ties_and_dead_relus_get_no_gradient_twice() {
+    // All-zero input and weights with a negative bias: every ReLU output is 0, every window is
+    // a four-way tie, and no gradient may flow.
+    let x =
+        Var::from_tensor(&Tensor::zeros((1, 6, 6, 2), DType::F32, &Device::Cpu).unwrap()).unwrap();
+    let w =
+        Var::from_tensor(&Tensor::zeros((3, 3, 2, 3), DType::F32, &Device::Cpu).unwrap()).unwrap();
+    let b = Var::from_tensor(&Tensor::new(&[-1f32, -0.5, -2.0], &Device::Cpu).unwrap()).unwrap();
+    let y = kernels::conv2d_max_pool2d(&x, &w, &b, Conv2dParams::default(), Activation::Relu, 2, 2)
+        .unwrap();
+    assert_eq!(y.dims(), &[1, 2, 2, 3]);
+    let g = y.sum_all().unwrap().backward().unwrap();
+    let db = g.get(b.as_tensor()).unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!(db, vec![0.0; 3]);
+    // Positive bias: every window ties at the bias value; the gradient goes to exactly one tap
+    // per window, so the bias gradient counts the windows (4).
+    let b = Var::from_tensor(&Tensor::new(&[1f32, 0.5, 2.0], &Device::Cpu).unwrap()).unwrap();
+    let y = kernels::conv2d_max_pool2d(&x, &w, &b, Conv2dParams::default(), Activation::Relu, 2, 2)
+        .unwrap();
+    let g = y.sum_all().unwrap().backward().unwrap();
+    let db = g.get(b.as_tensor()).unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!(db, vec![4.0; 3]);
+}

@@ -47,10 +47,51 @@ impl Network {
     }
 
     fn run(&self, nodes: &[Node], mut x: Tensor, phase: &mut Phase) -> Result<Tensor> {
-        for node in nodes {
-            x = self.layer(node, x, phase)?;
+        let mut i = 0;
+        while i < nodes.len() {
+            if let Some(y) = self.conv_then_pool(&nodes[i..], &x)? {
+                x = y;
+                i += 2;
+            } else {
+                x = self.layer(&nodes[i], x, phase)?;
+                i += 1;
+            }
         }
         Ok(x)
+    }
+
+    /// A plain convolution followed by max pooling runs as one fused kernel.
+    fn conv_then_pool(&self, nodes: &[Node], x: &Tensor) -> Result<Option<Tensor>> {
+        let [conv, pool, ..] = nodes else {
+            return Ok(None);
+        };
+        let (
+            Layer::Conv2d {
+                kernel,
+                stride,
+                padding,
+                activation,
+                separable: false,
+                ..
+            },
+            Layer::MaxPool {
+                size,
+                stride: pool_stride,
+            },
+        ) = (&conv.layer, &pool.layer)
+        else {
+            return Ok(None);
+        };
+        let p = |s: &str| self.params.var(&format!("{}.{}", conv.name, s));
+        Ok(Some(kernels::conv2d_max_pool2d(
+            x,
+            p("kernel")?,
+            p("bias")?,
+            conv_params(*kernel, *stride, *padding),
+            kernel_act(*activation),
+            *size,
+            *pool_stride,
+        )?))
     }
 
     fn layer(&self, node: &Node, x: Tensor, phase: &mut Phase) -> Result<Tensor> {
@@ -80,17 +121,8 @@ impl Network {
                 separable,
                 ..
             } => {
-                let pad = match padding {
-                    Padding::Valid => 0,
-                    Padding::Same => (kernel - 1) / 2,
-                };
                 let act = kernel_act(*activation);
-                let geo = Conv2dParams {
-                    stride: *stride,
-                    padding: pad,
-                    dilation: 1,
-                    groups: 1,
-                };
+                let geo = conv_params(*kernel, *stride, *padding);
                 if *separable {
                     let c = x.dim(D::Minus1)?;
                     let dw = kernels::conv2d(
@@ -190,6 +222,18 @@ impl Network {
             .broadcast_mul(&scale)?
             .broadcast_add(&shift)?
             .reshape(x.dims())?)
+    }
+}
+
+fn conv_params(kernel: usize, stride: usize, padding: Padding) -> Conv2dParams {
+    Conv2dParams {
+        stride,
+        padding: match padding {
+            Padding::Valid => 0,
+            Padding::Same => (kernel - 1) / 2,
+        },
+        dilation: 1,
+        groups: 1,
     }
 }
 

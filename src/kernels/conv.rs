@@ -23,20 +23,20 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// The shapes of one convolution, validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Geom {
-    b: usize,
+    pub(super) b: usize,
     h: usize,
     w: usize,
     c: usize,
     kh: usize,
     kw: usize,
-    oc: usize,
-    oh: usize,
-    ow: usize,
+    pub(super) oc: usize,
+    pub(super) oh: usize,
+    pub(super) ow: usize,
     stride: usize,
     pad_h: usize,
     pad_w: usize,
     dil: usize,
-    depthwise: bool,
+    pub(super) depthwise: bool,
 }
 
 impl Geom {
@@ -103,12 +103,12 @@ impl Geom {
     }
 
     /// Output pixels per image.
-    fn rows_per_image(&self) -> usize {
+    pub(super) fn rows_per_image(&self) -> usize {
         self.oh * self.ow
     }
 
     /// Floats per input image.
-    fn in_image(&self) -> usize {
+    pub(super) fn in_image(&self) -> usize {
         self.h * self.w * self.c
     }
 
@@ -122,7 +122,7 @@ impl Geom {
     }
 
     /// Multiply-adds ×2 of the forward pass.
-    fn flops(&self) -> usize {
+    pub(super) fn flops(&self) -> usize {
         let per_out = if self.depthwise {
             self.kh * self.kw
         } else {
@@ -161,11 +161,11 @@ impl Geom {
     }
 
     /// Rows of the im2col matrix per cache-sized chunk.
-    fn chunk_rows(&self) -> usize {
+    pub(super) fn chunk_rows(&self) -> usize {
         (CHUNK_BYTES / (4 * self.k().max(1))).clamp(16, 4096)
     }
 
-    fn check_lengths(&self, x: usize, w: usize, bias: Option<usize>) -> Result<()> {
+    pub(super) fn check_lengths(&self, x: usize, w: usize, bias: Option<usize>) -> Result<()> {
         let wlen = if self.depthwise {
             self.kh * self.kw * self.c
         } else {
@@ -226,11 +226,14 @@ impl Conv2dOp {
         if rs.len() != out_len || gs.len() != out_len {
             bail!("conv2d backward: gradient size does not match the output")
         }
-        let relu_mask = (self.act == Activation::Relu).then_some(rs);
+        let source = Masked {
+            grad: gs,
+            relu: (self.act == Activation::Relu).then_some(rs),
+        };
         let grads = if g.depthwise {
-            depthwise_bwd(g, xs, ws, relu_mask, gs, need)
+            depthwise_bwd(g, xs, ws, &source, need)
         } else {
-            gemm_bwd(g, xs, ws, relu_mask, gs, need)
+            gemm_bwd(g, xs, ws, &source, need)
         };
         let dx = match grads.dx {
             Some(v) => Some(Tensor::from_vec(v, x.shape(), &Device::Cpu)?),
@@ -311,16 +314,16 @@ impl CustomOp3 for Conv2dOp {
 
 /// Which gradients the backward pass must produce.
 #[derive(Debug, Clone, Copy)]
-struct Needs {
-    dx: bool,
-    dw: bool,
-    db: bool,
+pub(super) struct Needs {
+    pub(super) dx: bool,
+    pub(super) dw: bool,
+    pub(super) db: bool,
 }
 
-struct Grads {
-    dx: Option<Vec<f32>>,
-    dw: Option<Vec<f32>>,
-    db: Option<Vec<f32>>,
+pub(super) struct Grads {
+    pub(super) dx: Option<Vec<f32>>,
+    pub(super) dw: Option<Vec<f32>>,
+    pub(super) db: Option<Vec<f32>>,
 }
 
 /// Runs a backward pass's per-image-group work (in parallel when `outer_par`), each group
@@ -470,7 +473,7 @@ fn col2im(g: &Geom, cols: &[f32], dx: &mut [f32]) {
 /// Forward pass for groups == 1: chunks of output rows, each im2col'd into a cache-sized buffer
 /// and multiplied by the `[k, oc]` weight matrix.
 fn gemm_fwd(g: &Geom, x: &[f32], w: &[f32], bias: Option<&[f32]>, act: Activation) -> Vec<f32> {
-    let (m, k, n) = (g.b * g.rows_per_image(), g.k(), g.oc);
+    let (m, n) = (g.b * g.rows_per_image(), g.oc);
     let mut out: Vec<f32> = Vec::with_capacity(m * n);
     if m == 0 || n == 0 {
         return out;
@@ -489,46 +492,7 @@ fn gemm_fwd(g: &Geom, x: &[f32], w: &[f32], bias: Option<&[f32]>, act: Activatio
         cs: 1,
     };
     let body = |buf: &mut Vec<f32>, (ci, o): (usize, &mut [MaybeUninit<f32>])| {
-        // Start from the bias (or zeros) while this chunk is in cache; the product adds to it.
-        for row in o.chunks_exact_mut(n) {
-            match bias {
-                Some(b) => row.iter_mut().zip(b).for_each(|(d, &v)| {
-                    d.write(v);
-                }),
-                None => row.iter_mut().for_each(|d| {
-                    d.write(0.0);
-                }),
-            }
-        }
-        // SAFETY: every element was initialised just above; `MaybeUninit<f32>` has the layout
-        // of `f32`.
-        let o: &mut [f32] =
-            unsafe { std::slice::from_raw_parts_mut(o.as_mut_ptr().cast::<f32>(), o.len()) };
-        let r0 = ci * rows;
-        let nr = o.len() / n;
-        let lhs: &[f32] = if g.pointwise() {
-            &x[r0 * k..(r0 + nr) * k]
-        } else {
-            buf.resize(nr * k, 0.0);
-            im2col(g, x, r0, buf);
-            buf
-        };
-        matmul(
-            nr,
-            n,
-            k,
-            o,
-            n,
-            true,
-            Mat {
-                data: lhs,
-                rs: k,
-                cs: 1,
-            },
-            wmat,
-            inner,
-        );
-        activate(o, act);
+        product_rows(g, x, wmat, bias, act, ci * rows, o, buf, inner);
     };
     let spare = &mut out.spare_capacity_mut()[..m * n];
     if outer_par {
@@ -546,6 +510,63 @@ fn gemm_fwd(g: &Geom, x: &[f32], w: &[f32], bias: Option<&[f32]>, act: Activatio
     // SAFETY: the chunks above cover `0..m * n` and each initialised all of its elements.
     unsafe { out.set_len(m * n) };
     out
+}
+
+/// Computes output rows `r0..r0 + o.len() / oc` into `o`: `act(im2col(x) · W + bias)`, with
+/// `buf` as the im2col scratch space. Returns the rows as initialised floats.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn product_rows<'o>(
+    g: &Geom,
+    x: &[f32],
+    wmat: Mat<'_>,
+    bias: Option<&[f32]>,
+    act: Activation,
+    r0: usize,
+    o: &'o mut [MaybeUninit<f32>],
+    buf: &mut Vec<f32>,
+    inner: Parallelism,
+) -> &'o mut [f32] {
+    let (k, n) = (g.k(), g.oc);
+    // Start from the bias (or zeros) while this chunk is in cache; the product adds to it.
+    for row in o.chunks_exact_mut(n) {
+        match bias {
+            Some(b) => row.iter_mut().zip(b).for_each(|(d, &v)| {
+                d.write(v);
+            }),
+            None => row.iter_mut().for_each(|d| {
+                d.write(0.0);
+            }),
+        }
+    }
+    // SAFETY: every element was initialised just above; `MaybeUninit<f32>` has the layout of
+    // `f32`.
+    let o: &mut [f32] =
+        unsafe { std::slice::from_raw_parts_mut(o.as_mut_ptr().cast::<f32>(), o.len()) };
+    let nr = o.len() / n;
+    let lhs: &[f32] = if g.pointwise() {
+        &x[r0 * k..(r0 + nr) * k]
+    } else {
+        buf.resize(nr * k, 0.0);
+        im2col(g, x, r0, buf);
+        buf
+    };
+    matmul(
+        nr,
+        n,
+        k,
+        o,
+        n,
+        true,
+        Mat {
+            data: lhs,
+            rs: k,
+            cs: 1,
+        },
+        wmat,
+        inner,
+    );
+    activate(o, act);
+    o
 }
 
 /// How the backward pass splits the batch: contiguous groups of images, each with its own
@@ -567,35 +588,46 @@ fn batch_groups(g: &Geom) -> (Vec<Range<usize>>, bool) {
     (split_even(g.b, parts), parts >= threads())
 }
 
-/// The incoming gradient rows `r0..r1`, masked by `res > 0` for a fused ReLU.
-fn masked<'a>(
+/// Where the backward pass gets the gradient with respect to the convolution's output (after
+/// the activation's mask), one run of whole images at a time.
+pub(super) trait OutputGrad: Sync {
+    /// The gradient rows of images `imgs` (`imgs.len() * rows_per_image` rows of `oc`), using
+    /// `buf` as scratch space when they must be computed.
+    fn rows<'a>(&'a self, g: &Geom, imgs: Range<usize>, buf: &'a mut Vec<f32>) -> &'a [f32];
+}
+
+/// The gradient of the op's own output, masked by `res > 0` for a fused ReLU.
+struct Masked<'a> {
     grad: &'a [f32],
-    relu: Option<&[f32]>,
-    range: Range<usize>,
-    buf: &'a mut Vec<f32>,
-) -> &'a [f32] {
-    match relu {
-        None => &grad[range],
-        Some(res) => {
-            buf.clear();
-            buf.extend(
-                grad[range.clone()]
-                    .iter()
-                    .zip(&res[range])
-                    .map(|(&gv, &r)| if r > 0.0 { gv } else { 0.0 }),
-            );
-            buf
+    relu: Option<&'a [f32]>,
+}
+
+impl OutputGrad for Masked<'_> {
+    fn rows<'a>(&'a self, g: &Geom, imgs: Range<usize>, buf: &'a mut Vec<f32>) -> &'a [f32] {
+        let per = g.rows_per_image() * g.oc;
+        let range = imgs.start * per..imgs.end * per;
+        match self.relu {
+            None => &self.grad[range],
+            Some(res) => {
+                buf.clear();
+                buf.extend(
+                    self.grad[range.clone()]
+                        .iter()
+                        .zip(&res[range])
+                        .map(|(&gv, &r)| if r > 0.0 { gv } else { 0.0 }),
+                );
+                buf
+            }
         }
     }
 }
 
 /// Backward pass for groups == 1.
-fn gemm_bwd(
+pub(super) fn gemm_bwd(
     g: &Geom,
     x: &[f32],
     w: &[f32],
-    relu: Option<&[f32]>,
-    grad: &[f32],
+    grad: &dyn OutputGrad,
     need: Needs,
 ) -> Grads {
     let (k, n) = (g.k(), g.oc);
@@ -627,7 +659,7 @@ fn gemm_bwd(
             let n1 = (n0 + ipc).min(imgs.end);
             let (r0, r1) = (n0 * rpi, n1 * rpi);
             let nr = r1 - r0;
-            let gm = masked(grad, relu, r0 * n..r1 * n, &mut gbuf);
+            let gm = grad.rows(g, n0..n1, &mut gbuf);
             if need.db {
                 gm.chunks_exact(n).for_each(|row| add_assign(&mut db, row));
             }
@@ -831,16 +863,8 @@ fn depthwise_image_bwd_impl(
     }
 }
 
-fn depthwise_bwd(
-    g: &Geom,
-    x: &[f32],
-    w: &[f32],
-    relu: Option<&[f32]>,
-    grad: &[f32],
-    need: Needs,
-) -> Grads {
+fn depthwise_bwd(g: &Geom, x: &[f32], w: &[f32], grad: &dyn OutputGrad, need: Needs) -> Grads {
     let c = g.c;
-    let rpi = g.rows_per_image();
     let (groups, outer_par) = batch_groups(g);
     let group = |imgs: Range<usize>, mut dx: Option<&mut [f32]>| -> (Vec<f32>, Vec<f32>) {
         let mut dw = if need.dw {
@@ -852,7 +876,7 @@ fn depthwise_bwd(
         let mut gbuf = Vec::new();
         for n in imgs.clone() {
             let img = &x[n * g.in_image()..(n + 1) * g.in_image()];
-            let gm = masked(grad, relu, n * rpi * c..(n + 1) * rpi * c, &mut gbuf);
+            let gm = grad.rows(g, n..n + 1, &mut gbuf);
             let dimg = dx.as_deref_mut().map(|d| {
                 &mut d[(n - imgs.start) * g.in_image()..(n - imgs.start + 1) * g.in_image()]
             });

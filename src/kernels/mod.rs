@@ -10,6 +10,7 @@
 //! operations with the same semantics.
 
 mod conv;
+mod conv_pool;
 mod cpu;
 mod fallback;
 mod pool;
@@ -70,6 +71,28 @@ pub fn conv2d(
         }
     }
     fallback::conv2d(x, w, bias, p, act)
+}
+
+/// [`conv2d`] followed by [`max_pool2d`] over `k x k` windows with the given stride, as one op
+/// on the CPU: the convolution's full-size output never reaches memory, and the backward pass
+/// needs no separate pooling gradient. Same results as the two calls in a row.
+pub fn conv2d_max_pool2d(
+    x: &Tensor,
+    w: &Tensor,
+    bias: &Tensor,
+    p: Conv2dParams,
+    act: Activation,
+    k: usize,
+    stride: usize,
+) -> Result<Tensor> {
+    if fast_path(&[Some(x), Some(w), Some(bias)]) {
+        if let Some(g) = conv::Geom::new(x.dims4()?, w.dims4()?, p, p.padding, p.padding)? {
+            if let Some(y) = conv_pool::conv2d_max_pool2d(x, w, bias, g, act, k, stride)? {
+                return Ok(y);
+            }
+        }
+    }
+    max_pool2d(&conv2d(x, w, Some(bias), p, act)?, k, stride)
 }
 
 /// Whether every given tensor is f32 on the CPU, where the custom kernels apply.

@@ -6,6 +6,7 @@ mod events;
 mod fit;
 mod metrics;
 mod optimizer;
+mod update;
 
 pub use batches::{EncodedTargets, TrainData};
 pub use events::TrainEvent;
