@@ -346,7 +346,20 @@ impl AutoModel {
             .count();
         let result = (|| -> Result<()> {
             while trials.len() < cfg.max_trials {
-                if deadline.is_some_and(|d| Instant::now() >= d)
+                // With a time limit, the search keeps back the time the final fit of the best
+                // trial so far will need, so that the budget ends with a retrained model.
+                // (10 % more than its estimate, for the noise of a shared machine).
+                let reserve = match Trial::best(&trials) {
+                    Some(best) if cfg.final_fit => 1.1 * final_fit_seconds(best, data),
+                    _ => 0.0,
+                };
+                let trial_deadline = deadline.map(|d| {
+                    d.checked_sub(Duration::from_secs_f64(reserve))
+                        .unwrap_or(start)
+                });
+                // A trial that runs into the time kept for the final fit is stopped mid-epoch.
+                let interrupt_at = trial_deadline.filter(|_| reserve > 0.0);
+                if trial_deadline.is_some_and(|d| Instant::now() >= d)
                     || consecutive_failures >= cfg.max_consecutive_failed_trials
                 {
                     break;
@@ -356,7 +369,14 @@ impl AutoModel {
                     break;
                 };
                 let trial = self.run_trial(
-                    &project, &blocks, head, data, &mut hp, index, &trials, deadline,
+                    &project,
+                    &blocks,
+                    head,
+                    data,
+                    &mut hp,
+                    index,
+                    &trials,
+                    (trial_deadline, interrupt_at),
                 )?;
                 if trial.status == TrialStatus::Failed {
                     consecutive_failures += 1;
@@ -432,7 +452,7 @@ impl AutoModel {
         hp: &mut HyperParameters,
         index: usize,
         trials: &[Trial],
-        deadline: Option<Instant>,
+        (deadline, interrupt_at): (Option<Instant>, Option<Instant>),
     ) -> Result<Trial> {
         let t0 = Instant::now();
         let id = format!("{index:02}");
@@ -470,13 +490,14 @@ impl AutoModel {
             .seed
             .wrapping_mul(1_000_003)
             .wrapping_add(index as u64);
-        let fit_cfg = self.fit_config(
+        let mut fit_cfg = self.fit_config(
             hp,
             seed,
             self.config.epochs,
             Some(self.config.patience),
             deadline,
         )?;
+        fit_cfg.interrupt_at = interrupt_at;
         let device = self.config.device.clone();
         let progress = &mut self.progress;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_> {
@@ -550,6 +571,7 @@ impl AutoModel {
             patience,
             seed,
             deadline,
+            interrupt_at: None,
         })
     }
 
@@ -575,9 +597,7 @@ impl AutoModel {
         )?;
         let epochs = best.best_epoch.unwrap_or(1).max(1);
         let samples = data.train.len() + data.val.len();
-        let per_epoch =
-            best.history.iter().map(|r| r.seconds).sum::<f64>() / best.history.len().max(1) as f64;
-        let estimate = per_epoch * epochs as f64 * samples as f64 / data.train.len().max(1) as f64;
+        let estimate = final_fit_seconds(best, data);
         let skip = if !self.config.final_fit {
             Some("final_fit is off".to_string())
         } else if let Some(d) = deadline {
@@ -626,4 +646,14 @@ impl AutoModel {
         debug_assert!(out.stop == StopReason::Completed);
         Ok((Model::new(net, prep), true))
     }
+}
+
+/// The wall time the final fit of `best` should take: its best epoch count at its measured
+/// seconds per epoch, scaled to train + validation samples.
+fn final_fit_seconds(best: &Trial, data: &Prepared) -> f64 {
+    let epochs = best.best_epoch.unwrap_or(1).max(1);
+    let samples = data.train.len() + data.val.len();
+    let per_epoch =
+        best.history.iter().map(|r| r.seconds).sum::<f64>() / best.history.len().max(1) as f64;
+    per_epoch * epochs as f64 * samples as f64 / data.train.len().max(1) as f64
 }

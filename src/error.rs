@@ -88,6 +88,10 @@ pub enum Error {
     #[error("training diverged: the loss became {0} (try a lower learning rate)")]
     Diverged(String),
 
+    /// Training was stopped by the time budget before it had a result.
+    #[error("out of time: {0} (raise the time limit or lower the number of epochs)")]
+    OutOfTime(String),
+
     /// The search ended without any successful trial.
     #[error("no trial succeeded: {0}")]
     NoSuccessfulTrial(String),

@@ -2,7 +2,8 @@
 //! choice of network family.
 
 use super::{
-    Block, ConvBlock, DataStats, ImageAugmentation, Normalization, ResNetBlock, XceptionBlock,
+    shape_after, Block, ConvBlock, DataStats, DenseBlock, ImageAugmentation, Normalization,
+    ResNetBlock, XceptionBlock,
 };
 use crate::error::Result;
 use crate::graph::Node;
@@ -11,8 +12,9 @@ use crate::hyperparameters::{HyperParameters, Tunable, Value};
 /// The network family of an [`ImageBlock`].
 pub type ImageBlockType = String;
 
-/// Normalisation, augmentation and one of vanilla (ConvBlock), resnet (ResNetBlock) or
-/// xception (XceptionBlock).
+/// Normalisation, augmentation and one of vanilla (ConvBlock then DenseBlock, the classic
+/// "convolutions + fully connected layers" network), resnet (ResNetBlock) or xception
+/// (XceptionBlock).
 #[derive(Debug, Clone)]
 pub struct ImageBlock {
     /// Block name.
@@ -70,7 +72,12 @@ impl Block for ImageBlock {
             let body = hp.conditional(&parent, &when, |hp| match block_type.as_str() {
                 "resnet" => ResNetBlock::default().build(hp, stats, input),
                 "xception" => XceptionBlock::default().build(hp, stats, input),
-                _ => ConvBlock::default().build(hp, stats, input),
+                _ => {
+                    let mut nodes = ConvBlock::default().build(hp, stats, input)?;
+                    let features = shape_after(&nodes, input)?;
+                    nodes.extend(DenseBlock::default().build(hp, stats, &features)?);
+                    Ok(nodes)
+                }
             })?;
             nodes.extend(body);
             Ok(nodes)

@@ -203,51 +203,86 @@ impl Conv2dOp {
         bias: Option<&Tensor>,
         res: &Tensor,
         grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    ) -> Result<BackwardGrads> {
         let g = &self.g;
+        let out_len = g.b * g.rows_per_image() * g.oc;
+        let io = BackwardIo {
+            x,
+            w,
+            bias,
+            res,
+            grad,
+            out_len,
+        };
+        io.run(g, "conv2d backward", |xs, ws, rs, gs, need| {
+            let source = Masked {
+                grad: gs,
+                relu: (self.act == Activation::Relu).then_some(rs),
+            };
+            if g.depthwise {
+                depthwise_bwd(g, xs, ws, &source, need)
+            } else {
+                gemm_bwd(g, xs, ws, &source, need)
+            }
+        })
+    }
+}
+
+/// The gradients a convolution's backward pass returns: input, kernel, bias.
+pub(super) type BackwardGrads = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+
+/// A convolution backward pass's tensors: the op's inputs, its result and the incoming gradient
+/// (`out_len` elements each for the last two).
+pub(super) struct BackwardIo<'t> {
+    pub(super) x: &'t Tensor,
+    pub(super) w: &'t Tensor,
+    pub(super) bias: Option<&'t Tensor>,
+    pub(super) res: &'t Tensor,
+    pub(super) grad: &'t Tensor,
+    pub(super) out_len: usize,
+}
+
+impl BackwardIo<'_> {
+    /// Works out which gradients are needed, locks the tensors' data, checks the sizes, runs
+    /// `compute(x, w, res, grad, needs)` and wraps its results as tensors.
+    pub(super) fn run(
+        &self,
+        g: &Geom,
+        what: &str,
+        compute: impl FnOnce(&[f32], &[f32], &[f32], &[f32], Needs) -> Grads,
+    ) -> Result<BackwardGrads> {
         let need = Needs {
-            dx: x.track_op(),
-            dw: w.track_op(),
-            db: bias.is_some_and(|b| b.track_op()),
+            dx: self.x.track_op(),
+            dw: self.w.track_op(),
+            db: self.bias.is_some_and(|b| b.track_op()),
         };
         if !(need.dx || need.dw || need.db) {
             return Ok((None, None, None));
         }
-        let grad = grad.contiguous()?;
+        let grad = self.grad.contiguous()?;
         let (xv, wv, rv, gv) = (
-            CpuF32::new(x, "conv2d backward")?,
-            CpuF32::new(w, "conv2d backward")?,
-            CpuF32::new(res, "conv2d backward")?,
-            CpuF32::new(&grad, "conv2d backward")?,
+            CpuF32::new(self.x, what)?,
+            CpuF32::new(self.w, what)?,
+            CpuF32::new(self.res, what)?,
+            CpuF32::new(&grad, what)?,
         );
         let (xs, ws, rs, gs) = (xv.as_slice(), wv.as_slice(), rv.as_slice(), gv.as_slice());
         g.check_lengths(xs.len(), ws.len(), None)?;
-        let out_len = g.b * g.rows_per_image() * g.oc;
-        if rs.len() != out_len || gs.len() != out_len {
-            bail!("conv2d backward: gradient size does not match the output")
+        if rs.len() != self.out_len || gs.len() != self.out_len {
+            bail!("{what}: gradient size does not match the output")
         }
-        let source = Masked {
-            grad: gs,
-            relu: (self.act == Activation::Relu).then_some(rs),
+        let grads = compute(xs, ws, rs, gs, need);
+        let wrap = |v: Option<Vec<f32>>, t: Option<&Tensor>| -> Result<Option<Tensor>> {
+            match (v, t) {
+                (Some(v), Some(t)) => Ok(Some(Tensor::from_vec(v, t.shape(), &Device::Cpu)?)),
+                _ => Ok(None),
+            }
         };
-        let grads = if g.depthwise {
-            depthwise_bwd(g, xs, ws, &source, need)
-        } else {
-            gemm_bwd(g, xs, ws, &source, need)
-        };
-        let dx = match grads.dx {
-            Some(v) => Some(Tensor::from_vec(v, x.shape(), &Device::Cpu)?),
-            None => None,
-        };
-        let dw = match grads.dw {
-            Some(v) => Some(Tensor::from_vec(v, w.shape(), &Device::Cpu)?),
-            None => None,
-        };
-        let db = match (grads.db, bias) {
-            (Some(v), Some(b)) => Some(Tensor::from_vec(v, b.shape(), &Device::Cpu)?),
-            _ => None,
-        };
-        Ok((dx, dw, db))
+        Ok((
+            wrap(grads.dx, Some(self.x))?,
+            wrap(grads.dw, Some(self.w))?,
+            wrap(grads.db, self.bias)?,
+        ))
     }
 }
 

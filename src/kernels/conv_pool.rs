@@ -3,10 +3,10 @@
 //! never written to memory, and the backward pass rebuilds each run's output gradient from the
 //! stored window maxima instead of going through a separate pooling gradient.
 
-use super::conv::{gemm_bwd, product_rows, Geom, Needs, OutputGrad};
-use super::cpu::{f32_slice, gemm_parallelism, threads, worth_parallel, CpuF32, Mat};
+use super::conv::{gemm_bwd, product_rows, BackwardIo, Geom, OutputGrad};
+use super::cpu::{f32_slice, gemm_parallelism, threads, worth_parallel, Mat};
 use super::Activation;
-use candle_core::{bail, CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 use gemm::Parallelism;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
@@ -263,43 +263,30 @@ impl CustomOp3 for ConvPoolOp {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = &self.g;
-        let need = Needs {
-            dx: x.track_op(),
-            dw: w.track_op(),
-            db: b.track_op(),
-        };
-        if !(need.dx || need.dw || need.db) {
-            return Ok((None, None, None));
-        }
         let Some(argmax) = self.argmax.get() else {
             bail!("conv2d+max_pool2d backward: the forward pass did not run")
         };
-        let grad = grad.contiguous()?;
-        let what = "conv2d+max_pool2d backward";
-        let (xv, wv, rv, gv) = (
-            CpuF32::new(x, what)?,
-            CpuF32::new(w, what)?,
-            CpuF32::new(res, what)?,
-            CpuF32::new(&grad, what)?,
-        );
-        let (xs, ws, rs, gs) = (xv.as_slice(), wv.as_slice(), rv.as_slice(), gv.as_slice());
-        g.check_lengths(xs.len(), ws.len(), None)?;
         let out_len = g.b * self.pool.out_image(g.oc);
-        if rs.len() != out_len || gs.len() != out_len || argmax.len() != out_len {
-            bail!("{what}: gradient size does not match the output")
+        if argmax.len() != out_len {
+            bail!("conv2d+max_pool2d backward: window maxima do not match the output")
         }
-        let source = Unpooled {
-            op: self,
-            argmax,
-            pooled: rs,
-            grad: gs,
+        let io = BackwardIo {
+            x,
+            w,
+            bias: Some(b),
+            res,
+            grad,
+            out_len,
         };
-        let grads = gemm_bwd(g, xs, ws, &source, need);
-        let wrap = |v: Option<Vec<f32>>, t: &Tensor| -> Result<Option<Tensor>> {
-            v.map(|v| Tensor::from_vec(v, t.shape(), &Device::Cpu))
-                .transpose()
-        };
-        Ok((wrap(grads.dx, x)?, wrap(grads.dw, w)?, wrap(grads.db, b)?))
+        io.run(g, "conv2d+max_pool2d backward", |xs, ws, rs, gs, need| {
+            let source = Unpooled {
+                op: self,
+                argmax,
+                pooled: rs,
+                grad: gs,
+            };
+            gemm_bwd(g, xs, ws, &source, need)
+        })
     }
 }
 

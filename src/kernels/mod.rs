@@ -7,7 +7,8 @@
 //! with the bias and activation fused, parallel over rayon's threads, deterministic for a given
 //! thread count, with exact gradients (max pooling's gradient goes to the first maximum of each
 //! window). Other dtypes, other groupings and other devices (CUDA) fall back to candle's own
-//! operations with the same semantics.
+//! operations with the same semantics; so does everything when the environment variable
+//! `AUTOCANDLE_KERNELS` is `candle` (to measure what the fast kernels buy).
 
 mod conv;
 mod conv_pool;
@@ -95,11 +96,22 @@ pub fn conv2d_max_pool2d(
     max_pool2d(&conv2d(x, w, Some(bias), p, act)?, k, stride)
 }
 
-/// Whether every given tensor is f32 on the CPU, where the custom kernels apply.
+/// Whether every given tensor is f32 on the CPU, where the custom kernels apply (unless
+/// `AUTOCANDLE_KERNELS=candle` asks for candle's stock kernels everywhere, for comparisons).
 fn fast_path(ts: &[Option<&Tensor>]) -> bool {
-    ts.iter()
-        .flatten()
-        .all(|t| t.device().is_cpu() && t.dtype() == DType::F32)
+    !stock_only()
+        && ts
+            .iter()
+            .flatten()
+            .all(|t| t.device().is_cpu() && t.dtype() == DType::F32)
+}
+
+/// `AUTOCANDLE_KERNELS=candle`, read once.
+pub(crate) fn stock_only() -> bool {
+    static STOCK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *STOCK.get_or_init(|| {
+        std::env::var("AUTOCANDLE_KERNELS").is_ok_and(|v| v.eq_ignore_ascii_case("candle"))
+    })
 }
 
 /// 1-D convolution on NLC input (`[b, length, channels]`), weights `[k, c / groups, oc]`.

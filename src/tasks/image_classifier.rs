@@ -30,13 +30,18 @@ pub struct ImageClassifier {
     result: Option<SearchResult>,
 }
 
+const HEAD: &str = "classification_head_1";
+
 fn v(x: impl Into<Value>) -> Value {
     x.into()
 }
 
-/// The configurations the greedy tuner tries first: two small vanilla networks that train fast
-/// (plain, then with augmentation), a CIFAR-style ResNet and an Xception-style network.
-pub(crate) fn initial_hps(head: &str) -> Vec<BTreeMap<String, Value>> {
+/// The configurations the greedy tuner tries first. For grayscale images (digits, MNIST): two
+/// small vanilla networks that train fast (plain, then with augmentation), a CIFAR-style ResNet
+/// and an Xception-style network. For colour images (`colour`: photographs such as CIFAR-10),
+/// a deeper vanilla network with flips and shifts comes first, as such data needs both, then
+/// the cheaper ones (a ResNet costs several times a vanilla network's time per epoch on a CPU).
+pub(crate) fn initial_hps(head: &str, colour: bool) -> Vec<BTreeMap<String, Value>> {
     let ib = "image_block_1";
     let cb = "image_block_1/conv_block_1";
     let common = |m: &mut BTreeMap<String, Value>| {
@@ -53,14 +58,15 @@ pub(crate) fn initial_hps(head: &str) -> Vec<BTreeMap<String, Value>> {
     vanilla.insert(format!("{cb}/num_layers"), v(1i64));
     vanilla.insert(format!("{cb}/max_pooling"), v(true));
     vanilla.insert(format!("{cb}/separable"), v(false));
-    vanilla.insert(format!("{cb}/dropout"), v(0.25));
+    vanilla.insert(format!("{cb}/dropout"), v(0.0));
     vanilla.insert(format!("{cb}/filters_0_0"), v(32i64));
     vanilla.insert(format!("{cb}/filters_1_0"), v(64i64));
-    vanilla.insert(
-        format!("{head}/spatial_reduction_1/reduction_type"),
-        v("flatten"),
-    );
-    vanilla.insert(format!("{head}/dropout"), v(0.5));
+    let db = "image_block_1/dense_block_1";
+    vanilla.insert(format!("{db}/num_layers"), v(1i64));
+    vanilla.insert(format!("{db}/units_0"), v(128i64));
+    vanilla.insert(format!("{db}/use_batchnorm"), v(false));
+    vanilla.insert(format!("{db}/dropout"), v(0.0));
+    vanilla.insert(format!("{head}/dropout"), v(0.25));
     let mut augmented = vanilla.clone();
     augmented.insert(format!("{ib}/augment"), v(true));
     augmented.insert(
@@ -96,14 +102,31 @@ pub(crate) fn initial_hps(head: &str) -> Vec<BTreeMap<String, Value>> {
     xception.insert(format!("{ib}/xception_block_1/width"), v(32i64));
     xception.insert(format!("{ib}/xception_block_1/num_blocks"), v(3i64));
     xception.insert("learning_rate".into(), v(1e-3));
-    vec![vanilla, augmented, resnet, xception]
+    if !colour {
+        return vec![vanilla, augmented, resnet, xception];
+    }
+    let mut photo = augmented.clone();
+    photo.insert(
+        format!("{ib}/image_augmentation_1/horizontal_flip"),
+        v(true),
+    );
+    photo.insert(format!("{cb}/num_blocks"), v(3i64));
+    photo.insert(format!("{cb}/filters_2_0"), v(128i64));
+    photo.insert(format!("{db}/units_0"), v(256i64));
+    vec![photo, augmented, resnet, xception]
+}
+
+/// Whether `x` holds colour images (3 channels, at least 16x16).
+pub(crate) fn is_colour(x: &ImageData) -> bool {
+    let [_, h, w, c] = x.shape;
+    c == 3 && h >= 16 && w >= 16
 }
 
 impl ImageClassifier {
     /// A classifier searching with `config`.
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![Box::new(ImageBlock::default())], config);
-        auto_model.initial_hps = initial_hps("classification_head_1");
+        auto_model.initial_hps = initial_hps(HEAD, false);
         ImageClassifier {
             auto_model,
             multi_label: false,
@@ -126,6 +149,10 @@ impl ImageClassifier {
         validation: Option<&ImageDataset>,
     ) -> Result<&SearchResult> {
         let encoder = LabelEncoder::fit(&train.y)?;
+        // The default initial configurations follow the data; a user's own list stays.
+        if self.auto_model.initial_hps == initial_hps(HEAD, false) {
+            self.auto_model.initial_hps = initial_hps(HEAD, is_colour(&train.x));
+        }
         let mut head = ClassificationHead::new(encoder.classes.len());
         head.multi_label = self.multi_label;
         let (model, result) =

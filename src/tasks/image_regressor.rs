@@ -1,5 +1,6 @@
 //! ImageRegressor.
 
+use super::image_classifier::{initial_hps, is_colour};
 use crate::automodel::{AutoModel, ProgressFn, SearchConfig, SearchResult};
 use crate::blocks::ImageBlock;
 use crate::data::{ImageData, ImageDataset, Targets};
@@ -7,6 +8,8 @@ use crate::error::{Error, Result};
 use crate::export::{Model, Predictions};
 use crate::heads::RegressionHead;
 use crate::training::Metrics;
+
+const HEAD: &str = "regression_head_1";
 
 /// Finds an image regression network: ImageBlock → RegressionHead (mean squared error).
 pub struct ImageRegressor {
@@ -20,7 +23,7 @@ impl ImageRegressor {
     /// A regressor searching with `config`.
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![Box::new(ImageBlock::default())], config);
-        auto_model.initial_hps = super::image_classifier::initial_hps("regression_head_1");
+        auto_model.initial_hps = initial_hps(HEAD, false);
         ImageRegressor {
             auto_model,
             model: None,
@@ -49,6 +52,10 @@ impl ImageRegressor {
                 ))
             }
         };
+        // The default initial configurations follow the data; a user's own list stays.
+        if self.auto_model.initial_hps == initial_hps(HEAD, false) {
+            self.auto_model.initial_hps = initial_hps(HEAD, is_colour(&train.x));
+        }
         let head = RegressionHead::new(dim);
         let (model, result) = self.auto_model.fit_images(&head, train, validation, None)?;
         self.model = Some(model);

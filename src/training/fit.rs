@@ -33,6 +33,9 @@ pub struct FitConfig {
     pub seed: u64,
     /// Stop at the first epoch boundary after this instant.
     pub deadline: Option<Instant>,
+    /// Abandon the epoch in progress at this instant (checked between batches): training ends
+    /// with the best completed epoch, or fails with [`Error::OutOfTime`] when none completed.
+    pub interrupt_at: Option<Instant>,
 }
 
 /// Why training stopped.
@@ -98,7 +101,12 @@ pub fn fit(
         let (mut loss_sum, mut seen) = (0f64, 0usize);
         let mut outputs = Vec::with_capacity(n * units);
         let mut targets_order = Vec::with_capacity(n);
+        let mut interrupted = false;
         for (b, idx) in order.chunks(bs).enumerate() {
+            if cfg.interrupt_at.is_some_and(|d| Instant::now() >= d) {
+                interrupted = true;
+                break;
+            }
             let x = input_batch(&train.x, idx, &device)?;
             let y = train.y.batch(idx, &device)?;
             let out = net.forward(&x, &mut Phase::Train(&mut rng))?;
@@ -120,6 +128,15 @@ pub fn fit(
                 batches,
                 loss: lv,
             });
+        }
+        if interrupted {
+            if history.is_empty() {
+                return Err(Error::OutOfTime(format!(
+                    "interrupted in epoch {epoch}, before any epoch completed"
+                )));
+            }
+            stop = StopReason::TimeLimit;
+            break;
         }
         let mut train_metrics = compute(
             &net.arch.head,
@@ -209,4 +226,82 @@ pub fn evaluate(net: &Network, x: &ImageData, y: &EncodedTargets) -> Result<Metr
         net.arch.head.output_units(),
         y,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::ImageData;
+    use crate::graph::{Activation, Architecture, HeadKind, Layer, Node};
+    use candle_core::Device;
+    use std::time::Duration;
+
+    fn setup() -> (Network, TrainData) {
+        let arch = Architecture {
+            input_shape: vec![2, 2, 1],
+            nodes: vec![
+                Node::new("flatten", "t", Layer::Flatten),
+                Node::new(
+                    "dense",
+                    "t",
+                    Layer::Dense {
+                        units: 2,
+                        activation: Activation::Linear,
+                    },
+                ),
+            ],
+            head: HeadKind::Classification {
+                num_classes: 2,
+                sigmoid: false,
+                multi_label: false,
+            },
+        };
+        let net = Network::new(arch, &Device::Cpu, &mut ChaCha8Rng::seed_from_u64(0)).unwrap();
+        // Class = whether the first pixel is bright.
+        let n = 64;
+        let pixels: Vec<f32> = (0..n * 4)
+            .map(|i| ((i / 4) % 2 * (i % 4 == 0) as usize) as f32)
+            .collect();
+        let labels: Vec<u32> = (0..n).map(|i| (i % 2) as u32).collect();
+        let data = TrainData {
+            x: ImageData::from_f32(pixels, &[n, 2, 2, 1]).unwrap(),
+            y: EncodedTargets::Classes(labels),
+        };
+        (net, data)
+    }
+
+    fn config(interrupt_at: Option<Instant>) -> FitConfig {
+        FitConfig {
+            epochs: 3,
+            batch_size: 8,
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 1e-2,
+            patience: None,
+            seed: 1,
+            deadline: None,
+            interrupt_at,
+        }
+    }
+
+    #[test]
+    fn an_interrupt_before_the_first_epoch_ends_is_out_of_time() {
+        let (net, data) = setup();
+        let past = Instant::now();
+        let r = fit(&net, &data, Some(&data), &config(Some(past)), &mut |_| {});
+        assert!(matches!(r, Err(Error::OutOfTime(_))), "{r:?}");
+    }
+
+    #[test]
+    fn an_interrupt_that_does_not_come_changes_nothing() {
+        let (net, data) = setup();
+        let full = fit(&net, &data, Some(&data), &config(None), &mut |_| {}).unwrap();
+        assert_eq!(full.history.len(), 3);
+        assert_eq!(full.stop, StopReason::Completed);
+        let (net, data) = setup();
+        let later = Instant::now() + Duration::from_secs(3600);
+        let out = fit(&net, &data, Some(&data), &config(Some(later)), &mut |_| {}).unwrap();
+        let losses = |o: &FitOutcome| o.history.iter().map(|r| r.train.loss).collect::<Vec<_>>();
+        assert_eq!(losses(&out), losses(&full));
+        assert_eq!(out.stop, StopReason::Completed);
+    }
 }

@@ -125,9 +125,10 @@ impl InplaceOp2 for Step<'_> {
     }
 }
 
-/// Whether the in-place update handles `var` (f32 on the CPU).
+/// Whether the in-place update handles `var` (f32 on the CPU, unless `AUTOCANDLE_KERNELS=candle`
+/// asks for candle's stock operations).
 pub(super) fn supported(var: &Var) -> bool {
-    var.device().is_cpu() && var.dtype() == candle_core::DType::F32
+    var.device().is_cpu() && var.dtype() == candle_core::DType::F32 && !crate::kernels::stock_only()
 }
 
 /// Applies `rule` to `var` in place with gradient `grad`.
