@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example bench -- reference-cnn --threads 2 [--impl ours|stock] [--batches 60]
 //! cargo run --release --example bench -- mnist-search      # max_trials=2, seed=1
-//! cargo run --release --example bench -- cifar-search      # time_limit=30m, seed=1
+//! cargo run --release --example bench -- cifar-search      # time_limit=30m, epochs=20, seed=1
 //! ```
 //! Data come from `$AUTOCANDLE_DATA` (default `../shared/data`).
 
@@ -272,7 +272,8 @@ fn main() -> autocandle::Result<()> {
             "cifar10_search",
             datasets::cifar10(Some(&data_dir().join("cifar10")))?,
             SearchConfig {
-                max_trials: 100,
+                max_trials: 10,
+                epochs: 20,
                 time_limit: Some(Duration::from_secs(30 * 60)),
                 seed: 1,
                 directory: projects,

@@ -37,6 +37,7 @@ pub use export::Model;
 pub mod prelude {
     pub use crate::automodel::{AutoModel, SearchConfig, SearchEvent, SearchResult};
     pub use crate::data::{ImageData, ImageDataset, Targets};
+    pub use crate::display::{ConfusionMatrix, Svg};
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
     pub use crate::tasks::{ImageClassifier, ImageRegressor};

@@ -93,10 +93,14 @@ enum Command {
         #[arg(long)]
         data: String,
     },
-    /// Print the leaderboard of a project folder.
+    /// Print the leaderboard of a project folder; with --html, also write a self-contained HTML
+    /// report (leaderboard, plots, the best model's summary, every trial).
     Report {
         /// The project folder.
         project: PathBuf,
+        /// Write the HTML report to this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Run the quickstart on the digits compiled into the crate.
     Quickstart,
@@ -261,7 +265,8 @@ fn quickstart() -> autocandle::Result<serde_json::Value> {
     fit(Task::ImageClassifier, "digits", config)
 }
 
-fn report(project: &std::path::Path) -> autocandle::Result<String> {
+/// The trials of a project folder, in id order.
+fn project_trials(project: &std::path::Path) -> autocandle::Result<Vec<autocandle::tuners::Trial>> {
     let (dir, name) = match (project.parent(), project.file_name()) {
         (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
         _ => {
@@ -279,7 +284,11 @@ fn report(project: &std::path::Path) -> autocandle::Result<String> {
         });
     }
     let p = autocandle::project::Project::open(&dir, &name, false)?;
-    let mut trials = p.load_trials()?;
+    p.load_trials()
+}
+
+fn report(project: &std::path::Path) -> autocandle::Result<String> {
+    let mut trials = project_trials(project)?;
     trials.sort_by(|a, b| {
         a.score
             .unwrap_or(f64::INFINITY)
@@ -287,6 +296,29 @@ fn report(project: &std::path::Path) -> autocandle::Result<String> {
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     Ok(terminal::leaderboard(&trials))
+}
+
+/// Writes the HTML report of `project` to `out`: the trials in the order they ran, and the
+/// summary of `<project>/best_model` when it is there and loads.
+fn report_html(project: &std::path::Path, out: &std::path::Path) -> autocandle::Result<()> {
+    let trials = project_trials(project)?;
+    let model_dir = project.join("best_model");
+    let summary = if model_dir.exists() {
+        match Model::load(&model_dir).and_then(|m| m.summary()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("The report leaves out the model summary: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let title = format!("autocandle report: {}", project.display());
+    let html = autocandle::display::report_html(&title, &trials, summary.as_ref())?;
+    autocandle::display::report::save_html(out, &html)?;
+    eprintln!("HTML report written to {}", out.display());
+    Ok(())
 }
 
 fn run(cli: Cli) -> autocandle::Result<()> {
@@ -355,7 +387,12 @@ fn run(cli: Cli) -> autocandle::Result<()> {
             let (train, test) = load(&data)?;
             println!("{}", test_metrics(&m, test.as_ref().unwrap_or(&train))?);
         }
-        Command::Report { project } => print!("{}", report(&project)?),
+        Command::Report { project, html } => {
+            print!("{}", report(&project)?);
+            if let Some(out) = html {
+                report_html(&project, &out)?;
+            }
+        }
     }
     Ok(())
 }
