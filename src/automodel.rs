@@ -293,6 +293,10 @@ impl AutoModel {
                 self.initial_hps.clone(),
             )),
             TunerKind::Random => Box::new(RandomOracle::new(self.config.seed)),
+            TunerKind::Bayesian => Box::new(crate::tuners::BayesianOracle::new(
+                self.config.seed,
+                self.initial_hps.clone(),
+            )),
         }
     }
 

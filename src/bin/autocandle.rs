@@ -59,7 +59,7 @@ enum Command {
         /// Start the project over.
         #[arg(long)]
         overwrite: bool,
-        /// greedy or random.
+        /// greedy, random or bayesian.
         #[arg(long, default_value = "greedy")]
         tuner: String,
         /// Batch size.

@@ -31,6 +31,8 @@ pub enum TunerKind {
     Greedy,
     /// Random search.
     Random,
+    /// Bayesian optimisation with a Gaussian process (KerasTuner's).
+    Bayesian,
 }
 
 impl std::str::FromStr for TunerKind {
@@ -39,8 +41,9 @@ impl std::str::FromStr for TunerKind {
         match s {
             "greedy" => Ok(TunerKind::Greedy),
             "random" => Ok(TunerKind::Random),
+            "bayesian" => Ok(TunerKind::Bayesian),
             other => Err(Error::Config(format!(
-                "unknown tuner {other:?}: use greedy or random"
+                "unknown tuner {other:?}: use greedy, random or bayesian"
             ))),
         }
     }
