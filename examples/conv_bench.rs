@@ -259,6 +259,35 @@ fn fused_case(rng: &mut ChaCha8Rng, opts: &Opts, dims: [usize; 4], oc: usize) ->
     Ok(())
 }
 
+/// Batch norm (training) on a ResNet stage's activations: candle ops against the fused op.
+fn batch_norm_case(rng: &mut ChaCha8Rng, opts: &Opts) -> Result<()> {
+    let name = "batch norm train on 128x32x32x16";
+    if !opts.wants(name) {
+        return Ok(());
+    }
+    let (rows, c) = (128 * 32 * 32, 16);
+    let x = Var::from_tensor(&random(rng, &[rows, c])?)?;
+    let gamma = Var::from_tensor(&random(rng, &[c])?)?;
+    let beta = Var::from_tensor(&random(rng, &[c])?)?;
+    let stock = || -> Result<()> {
+        let mean = x.mean(0)?;
+        let centered = x.broadcast_sub(&mean)?;
+        let var = centered.sqr()?.mean(0)?;
+        let inv = (&var + 1e-3)?.sqrt()?.recip()?;
+        let y = centered
+            .broadcast_mul(&(inv * gamma.as_tensor())?)?
+            .broadcast_add(&beta)?;
+        y.sum_all()?.backward().map(|_| ())
+    };
+    let ours = || -> Result<()> {
+        let (y, _) = kernels::batch_norm_train(&x, &gamma, &beta, 1e-3)?;
+        y.sum_all()?.backward().map(|_| ())
+    };
+    let t = opts.time(stock, ours)?;
+    report(name, "forward+backward", t, None);
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let opts = Opts::parse();
     eprintln!(
@@ -302,5 +331,6 @@ fn main() -> Result<()> {
     pool_case(&mut rng, &opts)?;
     fused_case(&mut rng, &opts, [128, 28, 28, 1], 32)?;
     fused_case(&mut rng, &opts, [128, 13, 13, 32], 64)?;
+    batch_norm_case(&mut rng, &opts)?;
     Ok(())
 }

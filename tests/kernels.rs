@@ -977,3 +977,59 @@ fn conv2d_max_pool2d_ties_and_dead_relus_get_no_gradient_twice() {
     let db = g.get(b.as_tensor()).unwrap().to_vec1::<f32>().unwrap();
     assert_eq!(db, vec![4.0; 3]);
 }
+
+/// Batch norm in training mode against the same formula in candle ops: output, statistics and
+/// the gradients of the input, the scale and the shift.
+#[test]
+fn batch_norm_train_matches_candle() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    for (rows, c) in [(2, 3), (7, 5), (128, 16), (4096, 24), (1, 4)] {
+        let x = Var::from_tensor(
+            &(random(&mut rng, &[rows, c]) * 3.0)
+                .unwrap()
+                .affine(1.0, 0.5)
+                .unwrap(),
+        )
+        .unwrap();
+        let gamma = Var::from_tensor(&random(&mut rng, &[c])).unwrap();
+        let beta = Var::from_tensor(&random(&mut rng, &[c])).unwrap();
+        let eps = 1e-3;
+        let (y, stats) = kernels::batch_norm_train(&x, &gamma, &beta, eps).unwrap();
+        let mean = x.mean(0).unwrap();
+        let centered = x.broadcast_sub(&mean).unwrap();
+        let var = centered.sqr().unwrap().mean(0).unwrap();
+        let inv = (&var + eps).unwrap().sqrt().unwrap().recip().unwrap();
+        let reference = centered
+            .broadcast_mul(&(inv * gamma.as_tensor()).unwrap())
+            .unwrap()
+            .broadcast_add(&beta)
+            .unwrap();
+        let what = format!("{rows}x{c}");
+        assert_close(&format!("{what}: output"), &y, &reference);
+        assert_close(
+            &format!("{what}: mean"),
+            &Tensor::new(stats.mean.as_slice(), &Device::Cpu).unwrap(),
+            &mean,
+        );
+        assert_close(
+            &format!("{what}: variance"),
+            &Tensor::new(stats.var.as_slice(), &Device::Cpu).unwrap(),
+            &var,
+        );
+        let proj = random(&mut rng, &[rows, c]);
+        let g1 = (&y * &proj).unwrap().sum_all().unwrap().backward().unwrap();
+        let g2 = (&reference * &proj)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for (name, v) in [("dx", &x), ("dgamma", &gamma), ("dbeta", &beta)] {
+            let a = g1
+                .get(v.as_tensor())
+                .unwrap_or_else(|| panic!("{what}: no {name}"));
+            let b = g2.get(v.as_tensor()).unwrap();
+            assert_close(&format!("{what}: {name}"), a, b);
+        }
+    }
+}

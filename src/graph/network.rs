@@ -189,25 +189,25 @@ impl Network {
         let c = x.dim(D::Minus1)?;
         let flat = x.reshape(((), c))?;
         let (mean, var) = if training {
-            let mean = flat.mean(0)?;
-            let centered = flat.broadcast_sub(&mean)?;
-            let var = centered.sqr()?.mean(0)?;
+            let (y, stats) = kernels::batch_norm_train(&flat, gamma, beta, BN_EPS)?;
             let rm = self.params.buffer(&key("running_mean"))?;
             let rv = self.params.buffer(&key("running_var"))?;
-            let n = flat.dim(0)? as f64;
-            let unbiased = (var.detach() * (n / (n - 1.0).max(1.0)))?;
+            let n = flat.dim(0)? as f32;
+            let unbiased: Vec<f32> = stats
+                .var
+                .iter()
+                .map(|v| v * n / (n - 1.0).max(1.0))
+                .collect();
+            let batch_mean = Tensor::from_vec(stats.mean, c, x.device())?;
+            let batch_var = Tensor::from_vec(unbiased, c, x.device())?;
             self.params.set_buffer(
                 &key("running_mean"),
-                ((rm * BN_MOMENTUM)? + (mean.detach() * (1.0 - BN_MOMENTUM))?)?,
+                ((rm * BN_MOMENTUM)? + (batch_mean * (1.0 - BN_MOMENTUM))?)?,
             )?;
             self.params.set_buffer(
                 &key("running_var"),
-                ((rv * BN_MOMENTUM)? + (unbiased * (1.0 - BN_MOMENTUM))?)?,
+                ((rv * BN_MOMENTUM)? + (batch_var * (1.0 - BN_MOMENTUM))?)?,
             )?;
-            let inv = (var + BN_EPS)?.sqrt()?.recip()?;
-            let y = centered
-                .broadcast_mul(&(inv * gamma)?)?
-                .broadcast_add(beta)?;
             return Ok(y.reshape(x.dims())?);
         } else {
             (

@@ -10,6 +10,7 @@
 //! operations with the same semantics; so does everything when the environment variable
 //! `AUTOCANDLE_KERNELS` is `candle` (to measure what the fast kernels buy).
 
+mod batch_norm;
 mod conv;
 mod conv_pool;
 mod cpu;
@@ -17,6 +18,8 @@ mod fallback;
 mod pool;
 
 use candle_core::{DType, Result, Tensor};
+
+pub use batch_norm::BatchStats;
 
 /// An activation fused into a kernel's output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,6 +97,32 @@ pub fn conv2d_max_pool2d(
         }
     }
     max_pool2d(&conv2d(x, w, Some(bias), p, act)?, k, stride)
+}
+
+/// Batch normalisation in training mode: `x` is `[rows, c]`, normalised with its own per-channel
+/// mean and (biased) variance, then scaled by `gamma` and shifted by `beta`. Returns the output
+/// and the batch statistics (for the running averages). Gradients flow to all three inputs.
+pub fn batch_norm_train(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    eps: f64,
+) -> Result<(Tensor, BatchStats)> {
+    if fast_path(&[Some(x), Some(gamma), Some(beta)]) {
+        return batch_norm::batch_norm_train(x, gamma, beta, eps);
+    }
+    let mean = x.mean(0)?;
+    let centered = x.broadcast_sub(&mean)?;
+    let var = centered.sqr()?.mean(0)?;
+    let inv = (&var + eps)?.sqrt()?.recip()?;
+    let y = centered
+        .broadcast_mul(&(inv * gamma)?)?
+        .broadcast_add(beta)?;
+    let stats = BatchStats {
+        mean: mean.to_dtype(DType::F32)?.to_vec1()?,
+        var: var.to_dtype(DType::F32)?.to_vec1()?,
+    };
+    Ok((y, stats))
 }
 
 /// Whether every given tensor is f32 on the CPU, where the custom kernels apply (unless
