@@ -11,7 +11,7 @@
 //! maximises the expected improvement) among a few thousand drawn with
 //! [`complete_values`](super::complete_values).
 
-use super::oracle::{complete_values, Explore};
+use super::oracle::{complete_values, tunable_names, Explore};
 use super::{Oracle, RandomOracle, Trial, TrialStatus};
 use crate::error::{Error, Result};
 use crate::hyperparameters::{HyperParameter, HyperParameters, Kind, Sampling, Value};
@@ -155,19 +155,13 @@ impl BayesianOracle {
             return Ok(out);
         };
         let best_values = best.hyperparameters.active_values();
-        let tunable: Vec<&str> = best
-            .hyperparameters
-            .space()
-            .iter()
-            .filter(|h| !matches!(h.kind, Kind::Fixed { .. }) && best_values.contains_key(&h.name))
-            .map(|h| h.name.as_str())
-            .collect();
+        let tunable = tunable_names(&best.hyperparameters);
         for _ in 0..n_local {
             let Some(name) = tunable.choose(rng) else {
                 break;
             };
             let mut keep = best_values.clone();
-            keep.remove(*name);
+            keep.remove(name);
             let hp = complete_values(&keep, explore, rng, &|_| true)?;
             if !tried.contains(&hp.active_values()) {
                 out.push(hp);

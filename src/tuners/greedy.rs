@@ -1,9 +1,9 @@
 //! AutoKeras's greedy tuner.
 
-use super::oracle::{already_tried, complete_values, Explore};
+use super::oracle::{already_tried, complete_values, tunable_names, Explore};
 use super::{Oracle, RandomOracle, Trial};
 use crate::error::Result;
-use crate::hyperparameters::{HyperParameters, Kind, Value};
+use crate::hyperparameters::{HyperParameters, Value};
 use rand::seq::IndexedRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -61,13 +61,7 @@ impl Oracle for GreedyOracle {
             return RandomOracle::new(self.seed).propose(trial_index, trials, explore);
         };
         let best_values = best.hyperparameters.active_values();
-        let tunable: Vec<String> = best
-            .hyperparameters
-            .space()
-            .iter()
-            .filter(|h| !matches!(h.kind, Kind::Fixed { .. }) && best_values.contains_key(&h.name))
-            .map(|h| h.name.clone())
-            .collect();
+        let tunable = tunable_names(&best.hyperparameters);
         let nodes = tree_nodes(&tunable);
         for _ in 0..100 {
             let Some(node) = nodes.choose(&mut rng) else {

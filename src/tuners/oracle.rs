@@ -94,3 +94,13 @@ pub(crate) fn already_tried(hp: &HyperParameters, trials: &[Trial]) -> bool {
         .iter()
         .any(|t| t.hyperparameters.active_values() == v)
 }
+
+/// The names of the hyperparameters a tuner may change in `hp`: active, not fixed.
+pub(crate) fn tunable_names(hp: &HyperParameters) -> Vec<String> {
+    let values = hp.active_values();
+    hp.space()
+        .iter()
+        .filter(|h| !matches!(h.kind, Kind::Fixed { .. }) && values.contains_key(&h.name))
+        .map(|h| h.name.clone())
+        .collect()
+}
