@@ -2,7 +2,7 @@
 //! marked, the summary lists every layer, each plot draws what it should, and `report --html`
 //! writes a self-contained page for a real search.
 
-use autocandle::automodel::{SearchConfig, SearchResult};
+use autocandle::automodel::SearchResult;
 use autocandle::data::{ImageDataset, Targets};
 use autocandle::display::html::{escape, thousands};
 use autocandle::display::*;
@@ -551,22 +551,8 @@ fn report_page_has_every_section() {
     assert!(!without.contains("<h2 id=\"model\">"));
 }
 
-fn digits(n: usize) -> ImageDataset {
-    autocandle::datasets::digits().unwrap().take(n)
-}
-
-fn quick_config(dir: &std::path::Path, name: &str) -> SearchConfig {
-    SearchConfig {
-        max_trials: 2,
-        epochs: 2,
-        batch_size: 32,
-        seed: 7,
-        directory: dir.to_path_buf(),
-        project_name: name.into(),
-        overwrite: true,
-        ..Default::default()
-    }
-}
+mod common;
+use common::{quick_config, small_digits as digits};
 
 #[test]
 fn cli_report_html_on_a_real_search_and_its_confusion_matrix() {

@@ -8,22 +8,8 @@ use autocandle::training::StopReason;
 use autocandle::tuners::TrialStatus;
 use std::time::Duration;
 
-fn small_digits(n: usize) -> ImageDataset {
-    autocandle::datasets::digits().unwrap().take(n)
-}
-
-fn config(dir: &std::path::Path, name: &str) -> SearchConfig {
-    SearchConfig {
-        max_trials: 2,
-        epochs: 2,
-        batch_size: 32,
-        seed: 7,
-        directory: dir.to_path_buf(),
-        project_name: name.into(),
-        overwrite: true,
-        ..Default::default()
-    }
-}
+mod common;
+use common::{quick_config as config, small_digits};
 
 /// Every epoch's metrics and learning rate (not its wall time), as exact JSON.
 fn metrics_of(t: &autocandle::tuners::Trial) -> String {
