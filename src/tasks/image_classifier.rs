@@ -117,9 +117,17 @@ pub(crate) fn initial_hps(head: &str, colour: bool) -> Vec<BTreeMap<String, Valu
 }
 
 /// Whether `x` holds colour images (3 channels, at least 16x16).
-pub(crate) fn is_colour(x: &ImageData) -> bool {
+fn is_colour(x: &ImageData) -> bool {
     let [_, h, w, c] = x.shape;
     c == 3 && h >= 16 && w >= 16
+}
+
+/// Makes the default initial configurations follow the data `x` (for the head named `head`);
+/// a user's own list stays as it is.
+pub(crate) fn fit_initial_hps(auto_model: &mut AutoModel, head: &str, x: &ImageData) {
+    if auto_model.initial_hps == initial_hps(head, false) {
+        auto_model.initial_hps = initial_hps(head, is_colour(x));
+    }
 }
 
 impl ImageClassifier {
@@ -149,10 +157,7 @@ impl ImageClassifier {
         validation: Option<&ImageDataset>,
     ) -> Result<&SearchResult> {
         let encoder = LabelEncoder::fit(&train.y)?;
-        // The default initial configurations follow the data; a user's own list stays.
-        if self.auto_model.initial_hps == initial_hps(HEAD, false) {
-            self.auto_model.initial_hps = initial_hps(HEAD, is_colour(&train.x));
-        }
+        fit_initial_hps(&mut self.auto_model, HEAD, &train.x);
         let mut head = ClassificationHead::new(encoder.classes.len());
         head.multi_label = self.multi_label;
         let (model, result) =

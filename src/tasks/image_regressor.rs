@@ -1,6 +1,6 @@
 //! ImageRegressor.
 
-use super::image_classifier::{initial_hps, is_colour};
+use super::image_classifier::{fit_initial_hps, initial_hps};
 use crate::automodel::{AutoModel, ProgressFn, SearchConfig, SearchResult};
 use crate::blocks::ImageBlock;
 use crate::data::{ImageData, ImageDataset, Targets};
@@ -52,10 +52,7 @@ impl ImageRegressor {
                 ))
             }
         };
-        // The default initial configurations follow the data; a user's own list stays.
-        if self.auto_model.initial_hps == initial_hps(HEAD, false) {
-            self.auto_model.initial_hps = initial_hps(HEAD, is_colour(&train.x));
-        }
+        fit_initial_hps(&mut self.auto_model, HEAD, &train.x);
         let head = RegressionHead::new(dim);
         let (model, result) = self.auto_model.fit_images(&head, train, validation, None)?;
         self.model = Some(model);
