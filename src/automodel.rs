@@ -121,6 +121,15 @@ pub struct SearchResult {
     pub model_path: PathBuf,
 }
 
+/// Whether the network starts with a rescaling of its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputScaling {
+    /// `1/255` when the training inputs look like bytes (images), else none.
+    Auto,
+    /// The inputs go in as they are (token ids, encoded columns).
+    None,
+}
+
 /// Progress callback.
 pub type ProgressFn = Box<dyn FnMut(&SearchEvent) + Send>;
 
@@ -216,12 +225,27 @@ impl AutoModel {
         validation: Option<&ImageDataset>,
         label_encoder: Option<LabelEncoder>,
     ) -> Result<(Model, SearchResult)> {
-        let prepared = self.prepare(train, validation, label_encoder.as_ref())?;
         let prep = Preprocessing {
-            input_shape: prepared.input_shape.clone(),
+            input_shape: train.x.image_shape().to_vec(),
             label_encoder,
             class_names: train.class_names.clone(),
         };
+        self.fit_encoded(head, train, validation, prep, InputScaling::Auto)
+    }
+
+    /// Searches on inputs a task has already encoded into arrays (token ids, encoded table
+    /// columns, series windows), with the preprocessing state that turns raw inputs into such
+    /// arrays. `prep.label_encoder` encodes the targets of classification heads.
+    pub fn fit_encoded(
+        &mut self,
+        head: &dyn Head,
+        train: &ImageDataset,
+        validation: Option<&ImageDataset>,
+        mut prep: Preprocessing,
+        scaling: InputScaling,
+    ) -> Result<(Model, SearchResult)> {
+        let prepared = self.prepare(train, validation, prep.label_encoder.as_ref(), scaling)?;
+        prep.input_shape = prepared.input_shape.clone();
         self.search(head, &prepared, prep)
     }
 
@@ -230,6 +254,7 @@ impl AutoModel {
         train: &ImageDataset,
         validation: Option<&ImageDataset>,
         enc: Option<&LabelEncoder>,
+        scaling: InputScaling,
     ) -> Result<Prepared> {
         let input_shape = train.x.image_shape().to_vec();
         let y = encode_targets(&train.y, enc)?;
@@ -275,7 +300,10 @@ impl AutoModel {
                 (all.select(t), all.select(v))
             }
         };
-        let scale = input_scale(&tr.x);
+        let scale = match scaling {
+            InputScaling::Auto => input_scale(&tr.x),
+            InputScaling::None => 1.0,
+        };
         let stats = channel_stats(&tr.x, scale);
         Ok(Prepared {
             train: tr,
