@@ -229,6 +229,7 @@ impl AutoModel {
             input_shape: train.x.image_shape().to_vec(),
             label_encoder,
             class_names: train.class_names.clone(),
+            ..Default::default()
         };
         self.fit_encoded(head, train, validation, prep, InputScaling::Auto)
     }
@@ -241,43 +242,64 @@ impl AutoModel {
         head: &dyn Head,
         train: &ImageDataset,
         validation: Option<&ImageDataset>,
+        prep: Preprocessing,
+        scaling: InputScaling,
+    ) -> Result<(Model, SearchResult)> {
+        let enc = prep.label_encoder.as_ref();
+        let all = TrainData {
+            x: train.x.clone(),
+            y: encode_targets(&train.y, enc)?,
+        };
+        let val = match validation {
+            Some(v) => Some(TrainData {
+                x: v.x.clone(),
+                y: encode_targets(&v.y, enc)?,
+            }),
+            None => None,
+        };
+        self.fit_train_data(head, all, val, prep, scaling)
+    }
+
+    /// Searches on encoded inputs and targets (several heads' targets as
+    /// [`EncodedTargets::Multi`](crate::training::EncodedTargets::Multi)); `validation`
+    /// defaults to a seeded split of `train`.
+    pub fn fit_train_data(
+        &mut self,
+        head: &dyn Head,
+        train: TrainData,
+        validation: Option<TrainData>,
         mut prep: Preprocessing,
         scaling: InputScaling,
     ) -> Result<(Model, SearchResult)> {
-        let prepared = self.prepare(train, validation, prep.label_encoder.as_ref(), scaling)?;
+        let prepared = self.prepare(train, validation, scaling)?;
         prep.input_shape = prepared.input_shape.clone();
         self.search(head, &prepared, prep)
     }
 
     fn prepare(
         &self,
-        train: &ImageDataset,
-        validation: Option<&ImageDataset>,
-        enc: Option<&LabelEncoder>,
+        all: TrainData,
+        validation: Option<TrainData>,
         scaling: InputScaling,
     ) -> Result<Prepared> {
-        let input_shape = train.x.image_shape().to_vec();
-        let y = encode_targets(&train.y, enc)?;
-        let all = TrainData {
-            x: train.x.clone(),
-            y,
-        };
+        let input_shape = all.x.image_shape().to_vec();
+        if all.y.len() != all.len() {
+            return Err(Error::BadShape(format!(
+                "{} inputs but {} targets",
+                all.len(),
+                all.y.len()
+            )));
+        }
         let (tr, val) = match validation {
             Some(v) => {
-                if v.x.image_shape() != train.x.image_shape() {
+                if v.x.image_shape() != all.x.image_shape() {
                     return Err(Error::BadShape(format!(
-                        "validation images have shape {:?}, training images {:?}",
+                        "validation inputs have shape {:?}, training inputs {:?}",
                         v.x.image_shape(),
-                        train.x.image_shape()
+                        all.x.image_shape()
                     )));
                 }
-                (
-                    all,
-                    TrainData {
-                        x: v.x.clone(),
-                        y: encode_targets(&v.y, enc)?,
-                    },
-                )
+                (all, v)
             }
             None => {
                 let split = self.config.validation_split;

@@ -1,12 +1,12 @@
 //! The exported model: architecture JSON + safetensors weights + preprocessing state, with
 //! `save`, `load`, `predict`, `predict_proba`, `evaluate` and `summary`.
 
-use crate::data::{ImageData, ImageDataset};
+use crate::data::{ImageData, ImageDataset, Targets};
 use crate::error::{Error, Result};
 use crate::graph::{Architecture, HeadKind, Network, ParamStore, Summary};
 use crate::preprocessing::{encode_targets, Label, Preprocessing};
 use crate::project::{temp_path, write_atomic};
-use crate::training::{evaluate, predict_outputs, Metrics};
+use crate::training::{evaluate, evaluate_heads, predict_outputs, Metrics};
 use candle_core::Device;
 use std::path::Path;
 
@@ -115,44 +115,102 @@ impl Model {
     }
 
     /// Class probabilities (classification; one row per sample) or raw outputs (regression).
+    /// A multi-task model gives each head's rows side by side; see [`Model::predict_heads`].
     pub fn predict_proba(&self, x: &ImageData) -> Result<Vec<Vec<f32>>> {
         self.check_input(x)?;
+        let head = &self.network.arch.head;
         let out = predict_outputs(&self.network, x)?;
-        let units = self.network.arch.head.output_units();
         Ok(out
-            .chunks(units)
-            .map(|row| match &self.network.arch.head {
-                HeadKind::Classification {
-                    multi_label: true, ..
-                } => row.iter().map(|z| sigmoid(*z)).collect(),
-                HeadKind::Classification { .. } if units == 1 => {
-                    let p = sigmoid(row[0]);
-                    vec![1.0 - p, p]
-                }
-                HeadKind::Classification { .. } => softmax(row),
-                HeadKind::Regression { .. } => row.to_vec(),
+            .chunks(head.output_units())
+            .map(|row| {
+                let mut off = 0;
+                head.parts()
+                    .into_iter()
+                    .flat_map(|h| {
+                        let u = h.output_units();
+                        off += u;
+                        activate(h, &row[off - u..off])
+                    })
+                    .collect()
             })
             .collect())
     }
 
     /// Predictions decoded to the user's labels (classification) or values (regression).
+    /// A multi-task model has one set per head: use [`Model::predict_heads`].
     pub fn predict(&self, x: &ImageData) -> Result<Predictions> {
-        let proba = self.predict_proba(x)?;
-        match (&self.network.arch.head, &self.preprocessing.label_encoder) {
-            (HeadKind::Classification { .. }, Some(enc)) => Ok(Predictions::Labels(
-                proba
-                    .iter()
-                    .map(|p| enc.classes[crate::training::argmax(p)].clone())
-                    .collect(),
-            )),
-            (_, _) => {
-                let dim = self.network.arch.head.output_units();
-                Ok(Predictions::Values {
-                    values: proba.into_iter().flatten().collect(),
-                    dim,
-                })
-            }
+        let mut heads = self.predict_heads(x)?;
+        if heads.len() != 1 {
+            return Err(Error::Config(format!(
+                "this model has {} heads; use predict_heads to get each head's predictions",
+                heads.len()
+            )));
         }
+        heads
+            .pop()
+            .ok_or_else(|| Error::Config("the model has no head".into()))
+    }
+
+    /// Each head's predictions, in the order of the heads (one entry for a single head).
+    pub fn predict_heads(&self, x: &ImageData) -> Result<Vec<Predictions>> {
+        self.check_input(x)?;
+        let head = &self.network.arch.head;
+        let units = head.output_units();
+        let out = predict_outputs(&self.network, x)?;
+        let n = out.len() / units.max(1);
+        let mut off = 0;
+        let mut preds = Vec::new();
+        for (k, h) in head.parts().into_iter().enumerate() {
+            let u = h.output_units();
+            let rows: Vec<Vec<f32>> = (0..n)
+                .map(|i| activate(h, &out[i * units + off..i * units + off + u]))
+                .collect();
+            off += u;
+            preds.push(match (h, self.preprocessing.encoder(k)) {
+                (HeadKind::Classification { .. }, Some(enc)) => Predictions::Labels(
+                    rows.iter()
+                        .map(|p| enc.classes[crate::training::argmax(p)].clone())
+                        .collect(),
+                ),
+                _ => Predictions::Values {
+                    dim: h.output_units(),
+                    values: rows.into_iter().flatten().collect(),
+                },
+            });
+        }
+        Ok(preds)
+    }
+
+    /// Each head's predictions for a multi-input model, given one array per input (in the
+    /// order of the model's inputs).
+    pub fn predict_inputs(&self, x: &[&ImageData]) -> Result<Vec<Predictions>> {
+        self.predict_heads(&self.packed(x)?)
+    }
+
+    /// Each head's loss and metrics for a multi-input model.
+    pub fn evaluate_inputs(&self, x: &[&ImageData], y: &[&Targets]) -> Result<Vec<Metrics>> {
+        self.evaluate_heads(&self.packed(x)?, y)
+    }
+
+    fn packed(&self, x: &[&ImageData]) -> Result<ImageData> {
+        if self.preprocessing.inputs.is_empty() {
+            return match x {
+                [one] => Ok((*one).clone()),
+                _ => Err(Error::Config(format!(
+                    "this model takes one input, {} were given",
+                    x.len()
+                ))),
+            };
+        }
+        crate::inputs::pack(x, &self.preprocessing.inputs)
+    }
+
+    /// Each head's loss and metrics on inputs `x` with one set of targets per head (a
+    /// multi-task model; a single-head model takes one).
+    pub fn evaluate_heads(&self, x: &ImageData, targets: &[&Targets]) -> Result<Vec<Metrics>> {
+        self.check_input(x)?;
+        let y = self.preprocessing.encode_head_targets(targets)?;
+        evaluate_heads(&self.network, x, &y)
     }
 
     /// Loss and metrics on a labelled dataset.
@@ -165,6 +223,21 @@ impl Model {
     /// Layers with output shapes and parameter counts.
     pub fn summary(&self) -> Result<Summary> {
         self.network.arch.summary()
+    }
+}
+
+/// One head's raw outputs for a sample as probabilities (classification) or values.
+fn activate(head: &HeadKind, row: &[f32]) -> Vec<f32> {
+    match head {
+        HeadKind::Classification {
+            multi_label: true, ..
+        } => row.iter().map(|z| sigmoid(*z)).collect(),
+        HeadKind::Classification { .. } if row.len() == 1 => {
+            let p = sigmoid(row[0]);
+            vec![1.0 - p, p]
+        }
+        HeadKind::Classification { .. } => softmax(row),
+        HeadKind::Regression { .. } | HeadKind::Multi { .. } => row.to_vec(),
     }
 }
 

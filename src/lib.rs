@@ -22,6 +22,7 @@ pub mod export;
 pub mod graph;
 pub mod heads;
 pub mod hyperparameters;
+pub mod inputs;
 pub mod kernels;
 pub mod preprocessing;
 pub mod project;
@@ -40,7 +41,8 @@ pub mod prelude {
     pub use crate::display::{ConfusionMatrix, Svg};
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
-    pub use crate::tasks::{ImageClassifier, ImageRegressor};
+    pub use crate::inputs::InputKind;
+    pub use crate::tasks::{ImageClassifier, ImageRegressor, MultiModal};
     pub use crate::tuners::TunerKind;
     pub use crate::{Error, Result};
 }

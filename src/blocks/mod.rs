@@ -48,6 +48,21 @@ pub trait Block: std::fmt::Debug + Send + Sync {
     ) -> Result<Vec<Node>>;
 }
 
+impl Block for std::sync::Arc<dyn Block> {
+    fn name(&self) -> &str {
+        self.as_ref().name()
+    }
+
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
+        self.as_ref().build(hp, stats, input)
+    }
+}
+
 /// A layer name in the current hyperparameter scope (`image_block_1/conv_block_1/conv_0_1`).
 pub fn layer_name(hp: &HyperParameters, name: &str) -> String {
     hp.full_name(name)

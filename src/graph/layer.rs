@@ -73,6 +73,46 @@ pub enum Layer {
         main: Vec<Node>,
         shortcut: Vec<Node>,
     },
+    /// Several inputs packed side by side in one flat sample: each branch takes its slice
+    /// (`offset`, its shape), runs its layers, and the branches' outputs are merged.
+    Inputs { branches: Vec<Branch>, merge: Merge },
+    /// Several heads on the same features; their outputs are concatenated along the last axis
+    /// in order (the architecture's head is a [`HeadKind::Multi`](super::HeadKind::Multi)).
+    Heads { heads: Vec<Vec<Node>> },
+}
+
+/// One input's part of a packed multi-input sample and the layers applied to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Branch {
+    /// Where the input starts in the flat packed sample.
+    pub offset: usize,
+    /// The input's own per-sample shape (`[h, w, c]` for images, `[f]` for features).
+    pub shape: Vec<usize>,
+    /// The layers of this input's branch.
+    pub nodes: Vec<Node>,
+}
+
+impl Branch {
+    /// Number of values the input takes in the packed sample.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True for an input of no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// How the branches of several inputs are joined (AutoKeras's `Merge` block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Merge {
+    /// Flatten each branch's output and concatenate the features.
+    #[default]
+    Concatenate,
+    /// Add the outputs element-wise (all branches must give the same shape).
+    Add,
 }
 
 /// A named layer with the block it belongs to.
@@ -118,6 +158,8 @@ impl Layer {
             Layer::GlobalMaxPool => "GlobalMaxPooling2D",
             Layer::Flatten => "Flatten",
             Layer::Residual { .. } => "Residual",
+            Layer::Inputs { .. } => "Merge",
+            Layer::Heads { .. } => "Heads",
         }
     }
 }

@@ -9,7 +9,7 @@ mod network;
 mod params;
 mod summary;
 
-pub use layer::{Activation, Layer, Node, Padding};
+pub use layer::{Activation, Branch, Layer, Merge, Node, Padding};
 pub use network::{Network, Phase};
 pub use params::ParamStore;
 pub use summary::{Summary, SummaryRow};
@@ -29,6 +29,9 @@ pub enum HeadKind {
     },
     /// `dim` real outputs (mean squared error).
     Regression { dim: usize },
+    /// Several heads side by side (multi-task): the outputs are the heads' outputs
+    /// concatenated in order, and the loss is the sum of theirs.
+    Multi { heads: Vec<HeadKind> },
 }
 
 impl HeadKind {
@@ -42,6 +45,29 @@ impl HeadKind {
             } => 1,
             HeadKind::Classification { num_classes, .. } => *num_classes,
             HeadKind::Regression { dim } => *dim,
+            HeadKind::Multi { heads } => heads.iter().map(HeadKind::output_units).sum(),
+        }
+    }
+
+    /// The heads side by side: itself for a single head.
+    pub fn parts(&self) -> Vec<&HeadKind> {
+        match self {
+            HeadKind::Multi { heads } => heads.iter().collect(),
+            h => vec![h],
+        }
+    }
+
+    /// Columns a batch of encoded targets takes: one class index, or `dim` values.
+    pub(crate) fn target_columns(&self) -> usize {
+        match self {
+            HeadKind::Classification {
+                multi_label: true,
+                num_classes,
+                ..
+            } => *num_classes,
+            HeadKind::Classification { .. } => 1,
+            HeadKind::Regression { dim } => *dim,
+            HeadKind::Multi { heads } => heads.iter().map(HeadKind::target_columns).sum(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! A runnable network: an architecture with its weights.
 
-use super::{Activation, Architecture, Layer, Node, Padding, ParamStore};
+use super::{Activation, Architecture, Layer, Merge, Node, Padding, ParamStore};
 use crate::error::{Error, Result};
 use crate::kernels::{self, Conv2dParams};
 use candle_core::{Device, Tensor, D};
@@ -174,6 +174,44 @@ impl Network {
             Layer::GlobalAvgPool => x.mean(2)?.mean(1)?,
             Layer::GlobalMaxPool => x.max(2)?.max(1)?,
             Layer::Flatten => x.flatten_from(1)?,
+            Layer::Inputs { branches, merge } => {
+                let b = x.dim(0)?;
+                let flat = x.flatten_from(1)?;
+                let mut outs = Vec::with_capacity(branches.len());
+                for br in branches {
+                    let mut shape = vec![b];
+                    shape.extend(&br.shape);
+                    let part = flat.narrow(1, br.offset, br.len())?.reshape(shape)?;
+                    outs.push(self.run(&br.nodes, part, phase)?);
+                }
+                match merge {
+                    Merge::Concatenate => {
+                        let flat: Vec<Tensor> = outs
+                            .iter()
+                            .map(|o| o.flatten_from(1))
+                            .collect::<candle_core::Result<_>>()?;
+                        Tensor::cat(&flat, 1)?
+                    }
+                    Merge::Add => {
+                        let mut it = outs.into_iter();
+                        let first = it
+                            .next()
+                            .ok_or_else(|| Error::Config("a merge of no inputs".into()))?;
+                        it.try_fold(first, |acc, o| acc + o)?
+                    }
+                }
+            }
+            Layer::Heads { heads } => {
+                let outs: Vec<Tensor> = heads
+                    .iter()
+                    .map(|h| {
+                        self.run(h, x.clone(), phase)?
+                            .flatten_from(1)
+                            .map_err(Into::into)
+                    })
+                    .collect::<Result<_>>()?;
+                Tensor::cat(&outs, 1)?
+            }
             Layer::Residual { main, shortcut } => {
                 let a = self.run(main, x.clone(), phase)?;
                 let b = self.run(shortcut, x, phase)?;

@@ -1,6 +1,6 @@
 //! Weights of a network: trainable variables and non-trainable buffers, saved as safetensors.
 
-use super::summary::{output_shape, param_shapes};
+use super::summary::{nested, output_shape, param_shapes};
 use super::{Architecture, Layer, Node};
 use crate::error::{Error, Result};
 use candle_core::{DType, Device, Tensor, Var};
@@ -217,9 +217,13 @@ fn init_nodes(
                 buffers.insert(key, t);
             }
         }
-        if let Layer::Residual { main, shortcut } = &node.layer {
-            init_nodes(main, &shape, device, rng, last_dense, vars, buffers)?;
-            init_nodes(shortcut, &shape, device, rng, last_dense, vars, buffers)?;
+        for (inner, input) in nested(&node.layer, &shape) {
+            // Each head of a multi-task network ends with its own output layer.
+            let last = match &node.layer {
+                Layer::Heads { .. } => last_dense_name(inner),
+                _ => last_dense.map(str::to_string),
+            };
+            init_nodes(inner, &input, device, rng, last.as_deref(), vars, buffers)?;
         }
         shape = output_shape(node, &shape)?;
     }

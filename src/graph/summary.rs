@@ -1,6 +1,6 @@
 //! Shape inference and parameter counts: what `Model::summary()` prints.
 
-use super::{Architecture, Layer, Node, Padding};
+use super::{Architecture, Layer, Merge, Node, Padding};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -155,6 +155,38 @@ pub(crate) fn output_shape(node: &Node, input: &[usize]) -> Result<Vec<usize>> {
             }
             s
         }
+        Layer::Inputs { branches, merge } => {
+            let packed: usize = input.iter().product();
+            let mut outs = Vec::with_capacity(branches.len());
+            for b in branches {
+                if b.offset + b.len() > packed {
+                    return Err(Error::BadShape(format!(
+                        "{name}: an input of shape {:?} at offset {} does not fit a packed sample of {packed} values",
+                        b.shape, b.offset
+                    )));
+                }
+                outs.push(chain_shape(&b.nodes, &b.shape)?);
+            }
+            match merge {
+                Merge::Concatenate => vec![outs.iter().map(|s| s.iter().product::<usize>()).sum()],
+                Merge::Add => {
+                    let first = outs.first().cloned().unwrap_or_default();
+                    if let Some(o) = outs.iter().find(|o| **o != first) {
+                        return Err(Error::BadShape(format!(
+                            "{name}: adding branches of shapes {first:?} and {o:?}; use concatenate, or blocks that give the same shape"
+                        )));
+                    }
+                    first
+                }
+            }
+        }
+        Layer::Heads { heads } => {
+            let mut units = 0;
+            for h in heads {
+                units += chain_shape(h, input)?.iter().product::<usize>();
+            }
+            vec![units]
+        }
         Layer::Residual { main, shortcut } => {
             let a = chain_shape(main, input)?;
             let b = chain_shape(shortcut, input)?;
@@ -167,6 +199,27 @@ pub(crate) fn output_shape(node: &Node, input: &[usize]) -> Result<Vec<usize>> {
         }
         _ => input.to_vec(),
     })
+}
+
+/// The node lists nested in a layer, each with its input shape, given the layer's input.
+pub(crate) fn nested<'a>(layer: &'a Layer, input: &[usize]) -> Vec<(&'a [Node], Vec<usize>)> {
+    match layer {
+        Layer::Residual { main, shortcut } => {
+            vec![
+                (main.as_slice(), input.to_vec()),
+                (shortcut, input.to_vec()),
+            ]
+        }
+        Layer::Inputs { branches, .. } => branches
+            .iter()
+            .map(|b| (b.nodes.as_slice(), b.shape.clone()))
+            .collect(),
+        Layer::Heads { heads } => heads
+            .iter()
+            .map(|h| (h.as_slice(), input.to_vec()))
+            .collect(),
+        _ => vec![],
+    }
 }
 
 fn chain_shape(nodes: &[Node], input: &[usize]) -> Result<Vec<usize>> {
@@ -204,9 +257,8 @@ fn walk(
             params,
             depth,
         });
-        if let Layer::Residual { main, shortcut } = &node.layer {
-            walk(main, &shape, depth + 1, rows, nt)?;
-            walk(shortcut, &shape, depth + 1, rows, nt)?;
+        for (inner, input) in nested(&node.layer, &shape) {
+            walk(inner, &input, depth + 1, rows, nt)?;
         }
         shape = out;
     }

@@ -1,9 +1,11 @@
 //! Heads: the last layers and the loss of a task.
 
 mod classification;
+mod multi;
 mod regression;
 
 pub use classification::ClassificationHead;
+pub use multi::MultiHead;
 pub use regression::RegressionHead;
 
 use crate::blocks::{node, Block, DataStats, SpatialReduction};
@@ -25,6 +27,25 @@ pub trait Head: std::fmt::Debug + Send + Sync {
     ) -> Result<Vec<Node>>;
     /// What the output means.
     fn kind(&self) -> HeadKind;
+}
+
+impl Head for std::sync::Arc<dyn Head> {
+    fn name(&self) -> &str {
+        self.as_ref().name()
+    }
+
+    fn build(
+        &self,
+        hp: &mut HyperParameters,
+        stats: &DataStats,
+        input: &[usize],
+    ) -> Result<Vec<Node>> {
+        self.as_ref().build(hp, stats, input)
+    }
+
+    fn kind(&self) -> HeadKind {
+        self.as_ref().kind()
+    }
 }
 
 /// The layers every head ends with, in the head's scope: spatial reduction (for feature maps),

@@ -77,7 +77,7 @@ impl LabelEncoder {
 }
 
 /// Everything outside the network that `predict` needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Preprocessing {
     /// Per-sample input shape the model expects.
     pub input_shape: Vec<usize>,
@@ -86,6 +86,43 @@ pub struct Preprocessing {
     /// Class names from the dataset, indexed by integer label, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_names: Option<Vec<String>>,
+    /// A multi-input model: its inputs in packing order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<crate::inputs::InputSpec>,
+    /// A multi-task model: each head's label encoder (`None` for regression heads).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub head_encoders: Vec<Option<LabelEncoder>>,
+}
+
+impl Preprocessing {
+    /// The label encoder of head `k` (the only head's when the model has one).
+    pub fn encoder(&self, k: usize) -> Option<&LabelEncoder> {
+        if self.head_encoders.is_empty() {
+            self.label_encoder.as_ref().filter(|_| k == 0)
+        } else {
+            self.head_encoders.get(k).and_then(Option::as_ref)
+        }
+    }
+
+    /// Encodes one set of targets per head (a single set for a single-head model).
+    pub fn encode_head_targets(&self, targets: &[&Targets]) -> Result<EncodedTargets> {
+        let heads = self.head_encoders.len().max(1);
+        if targets.len() != heads {
+            return Err(Error::Config(format!(
+                "the model has {heads} head(s) but {} set(s) of targets were given; give one per head, in order",
+                targets.len()
+            )));
+        }
+        if self.head_encoders.is_empty() {
+            return encode_targets(targets[0], self.label_encoder.as_ref());
+        }
+        let parts = targets
+            .iter()
+            .enumerate()
+            .map(|(k, y)| encode_targets(y, self.encoder(k)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(EncodedTargets::Multi(parts))
+    }
 }
 
 /// Encodes targets for a classification or regression head.

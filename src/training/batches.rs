@@ -10,6 +10,8 @@ pub enum EncodedTargets {
     Classes(Vec<u32>),
     /// `dim` real values (or 0/1 labels for multi-label) per sample.
     Values { values: Vec<f32>, dim: usize },
+    /// The targets of several heads (multi-task), in the heads' order.
+    Multi(Vec<EncodedTargets>),
 }
 
 impl EncodedTargets {
@@ -18,6 +20,7 @@ impl EncodedTargets {
         match self {
             EncodedTargets::Classes(v) => v.len(),
             EncodedTargets::Values { values, dim } => values.len() / (*dim).max(1),
+            EncodedTargets::Multi(parts) => parts.first().map_or(0, EncodedTargets::len),
         }
     }
 
@@ -39,6 +42,29 @@ impl EncodedTargets {
                     .collect(),
                 dim: *dim,
             },
+            EncodedTargets::Multi(parts) => {
+                EncodedTargets::Multi(parts.iter().map(|p| p.select(idx)).collect())
+            }
+        }
+    }
+
+    /// Columns one sample takes in a batch: 1 for a class index, `dim` for values.
+    fn columns(&self) -> usize {
+        match self {
+            EncodedTargets::Classes(_) => 1,
+            EncodedTargets::Values { dim, .. } => *dim,
+            EncodedTargets::Multi(parts) => parts.iter().map(EncodedTargets::columns).sum(),
+        }
+    }
+
+    /// Appends one sample's columns as `f32` (class indices as numbers).
+    fn push_row(&self, i: usize, out: &mut Vec<f32>) {
+        match self {
+            EncodedTargets::Classes(v) => out.push(v[i] as f32),
+            EncodedTargets::Values { values, dim } => {
+                out.extend_from_slice(&values[i * dim..(i + 1) * dim])
+            }
+            EncodedTargets::Multi(parts) => parts.iter().for_each(|p| p.push_row(i, out)),
         }
     }
 
@@ -55,6 +81,9 @@ impl EncodedTargets {
                 values: [a.as_slice(), b].concat(),
                 dim: *dim,
             },
+            (EncodedTargets::Multi(a), EncodedTargets::Multi(b)) => {
+                EncodedTargets::Multi(a.iter().zip(b).map(|(x, y)| x.concat(y)).collect())
+            }
             (a, _) => a.clone(),
         }
     }
@@ -71,6 +100,14 @@ impl EncodedTargets {
                     b.extend_from_slice(&values[i * dim..(i + 1) * dim]);
                 }
                 Tensor::from_vec(b, (idx.len(), *dim), device)
+            }
+            EncodedTargets::Multi(_) => {
+                // One f32 matrix: each head's columns in order; the loss splits it again.
+                let mut b = Vec::with_capacity(idx.len() * self.columns());
+                for &i in idx {
+                    self.push_row(i, &mut b);
+                }
+                Tensor::from_vec(b, (idx.len(), self.columns()), device)
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The training loop.
 
 use super::batches::input_batch;
-use super::metrics::{compute, loss};
+use super::metrics::{compute, compute_per_head, loss};
 use super::{
     EncodedTargets, EpochRecord, Metrics, Optimizer, OptimizerKind, TrainData, TrainEvent,
 };
@@ -226,6 +226,12 @@ pub fn evaluate(net: &Network, x: &ImageData, y: &EncodedTargets) -> Result<Metr
         net.arch.head.output_units(),
         y,
     ))
+}
+
+/// Metrics of each head of `net` on `(x, y)` (one entry for a single-head network).
+pub fn evaluate_heads(net: &Network, x: &ImageData, y: &EncodedTargets) -> Result<Vec<Metrics>> {
+    let out = predict_outputs(net, x)?;
+    Ok(compute_per_head(&net.arch.head, &out, y))
 }
 
 #[cfg(test)]

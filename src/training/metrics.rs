@@ -54,6 +54,30 @@ pub(crate) fn loss(head: &HeadKind, out: &Tensor, y: &Tensor) -> Result<Tensor> 
         } => bce_with_logits(out, y)?,
         HeadKind::Classification { .. } => candle_nn::loss::cross_entropy(out, y)?,
         HeadKind::Regression { .. } => (out - y)?.sqr()?.mean_all()?,
+        HeadKind::Multi { heads } => {
+            // The sum of the heads' losses, each on its own output and target columns.
+            let (mut o_off, mut y_off) = (0, 0);
+            let mut total: Option<Tensor> = None;
+            for h in heads {
+                let (units, cols) = (h.output_units(), h.target_columns());
+                let o = out.narrow(1, o_off, units)?;
+                let t = y.narrow(1, y_off, cols)?;
+                let t = match h {
+                    HeadKind::Classification {
+                        multi_label: false, ..
+                    } => t.squeeze(1)?.to_dtype(candle_core::DType::U32)?,
+                    _ => t,
+                };
+                let l = loss(h, &o, &t)?;
+                total = Some(match total {
+                    Some(acc) => (acc + l)?,
+                    None => l,
+                });
+                o_off += units;
+                y_off += cols;
+            }
+            total.ok_or_else(|| crate::Error::Config("a multi-task head with no heads".into()))?
+        }
     })
 }
 
@@ -139,7 +163,60 @@ pub(crate) fn compute(
                 mae: Some(mae),
             }
         }
-        (_, EncodedTargets::Classes(_)) => Metrics::default(),
+        (HeadKind::Multi { heads }, EncodedTargets::Multi(parts)) => {
+            let mut total = Metrics::default();
+            let mut off = 0;
+            for (h, y) in heads.iter().zip(parts) {
+                let u = h.output_units();
+                let own: Vec<f32> = (0..n)
+                    .flat_map(|i| {
+                        outputs[i * units + off..i * units + off + u]
+                            .iter()
+                            .copied()
+                    })
+                    .collect();
+                let m = compute(h, &own, u, y);
+                total.loss += m.loss;
+                total.accuracy = total.accuracy.or(m.accuracy);
+                total.mse = total.mse.or(m.mse);
+                total.mae = total.mae.or(m.mae);
+                off += u;
+            }
+            total
+        }
+        _ => Metrics::default(),
+    }
+}
+
+/// Metrics of each head of a multi-task network (one entry for a single head).
+pub(crate) fn compute_per_head(
+    head: &HeadKind,
+    outputs: &[f32],
+    y: &EncodedTargets,
+) -> Vec<Metrics> {
+    let units = head.output_units();
+    match (head, y) {
+        (HeadKind::Multi { heads }, EncodedTargets::Multi(parts)) => {
+            let n = outputs.len() / units.max(1);
+            let mut off = 0;
+            heads
+                .iter()
+                .zip(parts)
+                .map(|(h, y)| {
+                    let u = h.output_units();
+                    let own: Vec<f32> = (0..n)
+                        .flat_map(|i| {
+                            outputs[i * units + off..i * units + off + u]
+                                .iter()
+                                .copied()
+                        })
+                        .collect();
+                    off += u;
+                    compute(h, &own, u, y)
+                })
+                .collect()
+        }
+        _ => vec![compute(head, outputs, units, y)],
     }
 }
 

@@ -10,6 +10,6 @@ mod update;
 
 pub use batches::{EncodedTargets, TrainData};
 pub use events::TrainEvent;
-pub use fit::{evaluate, fit, predict_outputs, FitConfig, FitOutcome, StopReason};
+pub use fit::{evaluate, evaluate_heads, fit, predict_outputs, FitConfig, FitOutcome, StopReason};
 pub use metrics::{argmax, EpochRecord, Metrics};
 pub use optimizer::{Optimizer, OptimizerKind};
