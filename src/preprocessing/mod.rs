@@ -1,6 +1,10 @@
 //! State fitted on the training data that travels with the model: the label encoder, the input
 //! scale and the per-channel statistics.
 
+mod series;
+
+pub use series::{check_horizon, multiplicative, SeriesPreprocessing, WindowNorm, Windows};
+
 use crate::blocks::DataStats;
 use crate::data::{ImageData, Targets};
 use crate::error::{Error, Result};
@@ -77,7 +81,7 @@ impl LabelEncoder {
 }
 
 /// Everything outside the network that `predict` needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Preprocessing {
     /// Per-sample input shape the model expects.
     pub input_shape: Vec<usize>,
@@ -86,6 +90,9 @@ pub struct Preprocessing {
     /// Class names from the dataset, indexed by integer label, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_names: Option<Vec<String>>,
+    /// Time series: the window settings and scalers, and the end of the training series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesPreprocessing>,
 }
 
 /// Encodes targets for a classification or regression head.

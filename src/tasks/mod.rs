@@ -2,6 +2,11 @@
 
 mod image_classifier;
 mod image_regressor;
+mod timeseries_forecaster;
 
 pub use image_classifier::ImageClassifier;
 pub use image_regressor::ImageRegressor;
+pub use timeseries_forecaster::{
+    evaluate_forecasts, forecast, series_config, series_state, Forecast, ForecastMetrics,
+    LookbackScore, TimeseriesForecaster,
+};
