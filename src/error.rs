@@ -100,6 +100,31 @@ pub enum Error {
     #[error("cannot decode image {path}: {detail}")]
     Image { path: PathBuf, detail: String },
 
+    /// A column the task needs is not in the table.
+    #[error("the {role} column {column:?} is not in the table; its columns are: {}", available.join(", "))]
+    ColumnNotFound {
+        column: String,
+        role: &'static str,
+        available: Vec<String>,
+    },
+
+    /// A cell of a numeric column holds text that is not a number.
+    #[error("column {column:?} of {origin} holds the non-numeric value {value:?} at data row {row}: fix or empty that cell (empty cells are filled from their neighbours)")]
+    NonNumeric {
+        column: String,
+        row: usize,
+        value: String,
+        origin: String,
+    },
+
+    /// A series too short for the windows a forecaster needs.
+    #[error("the series has {points} points but {needed} are needed: {detail}")]
+    SeriesTooShort {
+        points: usize,
+        needed: usize,
+        detail: String,
+    },
+
     /// An error from the tensor library.
     #[error("tensor error: {0}")]
     Candle(#[from] candle_core::Error),

@@ -29,6 +29,7 @@ struct Cli {
 enum Task {
     ImageClassifier,
     ImageRegressor,
+    TimeseriesForecaster,
 }
 
 #[derive(Subcommand)]
@@ -38,33 +39,54 @@ enum Command {
         /// The task.
         #[arg(long, value_enum)]
         task: Task,
-        /// mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir> or digits.
+        /// mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir> or digits; csv:<path> for
+        /// timeseries-forecaster.
         #[arg(long)]
         data: String,
+        /// Target column(s) to forecast (repeat the flag or separate names with commas).
+        #[arg(long, value_delimiter = ',')]
+        target: Vec<String>,
+        /// Test data, csv:<path>; for a series, the points right after --data.
+        #[arg(long)]
+        test: Option<String>,
+        /// Series: hold out the last N points of --data as the test continuation.
+        #[arg(long)]
+        holdout: Option<usize>,
+        /// Series: points per input window (a few following the data's frequency are tried
+        /// when absent).
+        #[arg(long)]
+        lookback: Option<usize>,
+        /// Series: first step ahead to forecast.
+        #[arg(long, default_value_t = 1)]
+        predict_from: usize,
+        /// Series: last step ahead to forecast.
+        #[arg(long, default_value_t = 1)]
+        predict_until: usize,
         /// Most trials.
         #[arg(long, default_value_t = 10)]
         max_trials: usize,
         /// Wall-clock budget: 90s, 30m, 1h30m.
         #[arg(long)]
         time_limit: Option<String>,
-        /// Most epochs per trial.
-        #[arg(long, default_value_t = 10)]
-        epochs: usize,
+        /// Most epochs per trial [default: 10; 200 for timeseries-forecaster, with early stopping].
+        #[arg(long)]
+        epochs: Option<usize>,
         /// Seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Project folder (resumed unless --overwrite).
-        #[arg(long, default_value = "autocandle_projects/image")]
-        project: PathBuf,
+        /// Project folder (resumed unless --overwrite) [default: autocandle_projects/image, or
+        /// autocandle_projects/timeseries].
+        #[arg(long)]
+        project: Option<PathBuf>,
         /// Start the project over.
         #[arg(long)]
         overwrite: bool,
         /// greedy, random or bayesian.
         #[arg(long, default_value = "greedy")]
         tuner: String,
-        /// Batch size.
-        #[arg(long, default_value_t = 128)]
-        batch_size: usize,
+        /// Batch size [default: 128; 32 for timeseries-forecaster].
+        #[arg(long)]
+        batch_size: Option<usize>,
         /// Largest model, in parameters.
         #[arg(long)]
         max_model_size: Option<usize>,
@@ -72,7 +94,8 @@ enum Command {
         #[arg(long)]
         no_final_fit: bool,
     },
-    /// Predict labels (or values) for a dataset's test part (or all of it) with a saved model.
+    /// Predict labels (or values) for a dataset's test part (or all of it) with a saved model;
+    /// a forecaster forecasts after the end of the series in csv:<path>.
     Predict {
         /// Folder of a saved model (a project's best_model/).
         #[arg(long)]
@@ -236,6 +259,11 @@ fn fit(task: Task, data: &str, config: SearchConfig) -> autocandle::Result<serde
             let result = reg.result().cloned();
             (reg.export_model()?, result)
         }
+        Task::TimeseriesForecaster => {
+            return Err(Error::Config(
+                "timeseries-forecaster reads csv:<path> data with --target".into(),
+            ))
+        }
     };
     let result = result.ok_or_else(|| Error::Config("the search returned no result".into()))?;
     let test_json = match &test {
@@ -247,6 +275,122 @@ fn fit(task: Task, data: &str, config: SearchConfig) -> autocandle::Result<serde
         test_json,
         start.elapsed().as_secs_f64(),
     ))
+}
+
+/// What the time-series task takes from the command line.
+struct SeriesArgs {
+    data: String,
+    target: Vec<String>,
+    test: Option<String>,
+    holdout: Option<usize>,
+    lookback: Option<usize>,
+    predict_from: usize,
+    predict_until: usize,
+}
+
+/// The path of a `csv:<path>` data spec.
+fn csv_path(spec: &str, flag: &str) -> autocandle::Result<PathBuf> {
+    match spec.split_once(':') {
+        Some(("csv", p)) if !p.is_empty() => Ok(PathBuf::from(p)),
+        _ => Err(Error::Config(format!(
+            "{flag} {spec:?}: timeseries-forecaster reads CSV files, written csv:path/to/file.csv"
+        ))),
+    }
+}
+
+/// Fits a forecaster on a CSV series; with --test or --holdout, evaluates rolling forecasts
+/// of the continuation against the naive baselines.
+fn fit_series(args: &SeriesArgs, config: SearchConfig) -> autocandle::Result<serde_json::Value> {
+    use autocandle::data::{SeriesSpec, TimeSeries};
+    use autocandle::tasks::TimeseriesForecaster;
+    let start = Instant::now();
+    if args.target.is_empty() {
+        return Err(Error::Config(
+            "timeseries-forecaster needs --target <column> (the column to forecast)".into(),
+        ));
+    }
+    let spec = SeriesSpec {
+        targets: args.target.clone(),
+        ..Default::default()
+    };
+    let series = TimeSeries::read_csv(csv_path(&args.data, "--data")?, &spec)?;
+    let (train, test) = match (args.holdout, &args.test) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(
+                "give either --holdout or --test, not both".into(),
+            ))
+        }
+        (Some(n), None) => {
+            let (a, b) = series.split_last(n)?;
+            (a, Some(b))
+        }
+        (None, Some(t)) => (
+            series,
+            Some(TimeSeries::read_csv(csv_path(t, "--test")?, &spec)?),
+        ),
+        (None, None) => (series, None),
+    };
+    eprintln!(
+        "Training series: {} points of {} column(s) ({}), frequency {:?}, {} missing value(s) filled",
+        train.len(),
+        train.columns.len(),
+        train.columns.join(", "),
+        train.frequency(),
+        train.filled
+    );
+    let mut f = TimeseriesForecaster::new(config);
+    f.lookback = args.lookback;
+    f.predict_from = args.predict_from;
+    f.predict_until = args.predict_until;
+    eprintln!("Lookbacks to try: {:?}", f.candidate_lookbacks(&train)?);
+    f.on_progress(terminal::progress());
+    let result = f.fit(&train)?.clone();
+    let forecast = f.predict()?;
+    let model = f.export_model()?;
+    let state = autocandle::tasks::series_state(&model)?;
+    let mut extra = json!({
+        "lookback": state.lookback,
+        "log_transform": state.log,
+        "predict_from": state.predict_from,
+        "predict_until": state.predict_until,
+        "lookback_scores": f.lookback_scores(),
+        "forecast_after_training": forecast.values,
+    });
+    if let (Some(t), Some(obj)) = (&test, extra.as_object_mut()) {
+        let m = autocandle::tasks::evaluate_forecasts(&model, t)?;
+        obj.insert("test_mae".into(), json!(m.mae));
+        obj.insert("test_mse".into(), json!(m.mse));
+        obj.insert("test_points".into(), json!(m.points));
+        obj.insert("test_origins".into(), json!(m.origins));
+        obj.insert("test_naive_mae".into(), json!(m.naive_mae));
+        obj.insert(
+            "test_seasonal_naive_mae".into(),
+            json!(m.seasonal_naive_mae),
+        );
+    }
+    Ok(summary_json(
+        &result,
+        Some(extra),
+        start.elapsed().as_secs_f64(),
+    ))
+}
+
+/// Prints the forecast of a saved forecaster after the end of the series in `data`.
+fn predict_series(model: &Model, data: &str) -> autocandle::Result<()> {
+    use autocandle::data::{SeriesSpec, TimeSeries};
+    let state = autocandle::tasks::series_state(model)?;
+    let spec = SeriesSpec {
+        targets: state.targets.clone(),
+        ..Default::default()
+    };
+    let series = TimeSeries::read_csv(csv_path(data, "--data")?, &spec)?;
+    let fc = autocandle::tasks::forecast(model, Some(&series))?;
+    println!("step,{}", fc.targets.join(","));
+    for (step, row) in fc.steps.iter().zip(&fc.values) {
+        let vals: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        println!("{step},{}", vals.join(","));
+    }
+    Ok(())
 }
 
 fn quickstart() -> autocandle::Result<serde_json::Value> {
@@ -327,6 +471,12 @@ fn run(cli: Cli) -> autocandle::Result<()> {
         Command::Fit {
             task,
             data,
+            target,
+            test,
+            holdout,
+            lookback,
+            predict_from,
+            predict_until,
             max_trials,
             time_limit,
             epochs,
@@ -338,6 +488,14 @@ fn run(cli: Cli) -> autocandle::Result<()> {
             max_model_size,
             no_final_fit,
         } => {
+            let series = task == Task::TimeseriesForecaster;
+            let project = project.unwrap_or_else(|| {
+                PathBuf::from(if series {
+                    "autocandle_projects/timeseries"
+                } else {
+                    "autocandle_projects/image"
+                })
+            });
             let (directory, project_name) = match (project.parent(), project.file_name()) {
                 (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
                 _ => {
@@ -356,15 +514,39 @@ fn run(cli: Cli) -> autocandle::Result<()> {
                 project_name,
                 overwrite,
                 max_model_size,
-                epochs,
-                batch_size,
                 final_fit: !no_final_fit,
                 ..Default::default()
             };
-            println!("{}", fit(task, &data, config)?);
+            if series {
+                let config = SearchConfig {
+                    epochs: epochs.unwrap_or(200),
+                    batch_size: batch_size.unwrap_or(32),
+                    ..autocandle::tasks::series_config(config)
+                };
+                let args = SeriesArgs {
+                    data,
+                    target,
+                    test,
+                    holdout,
+                    lookback,
+                    predict_from,
+                    predict_until,
+                };
+                println!("{}", fit_series(&args, config)?);
+            } else {
+                let config = SearchConfig {
+                    epochs: epochs.unwrap_or(10),
+                    batch_size: batch_size.unwrap_or(128),
+                    ..config
+                };
+                println!("{}", fit(task, &data, config)?);
+            }
         }
         Command::Predict { model, data, limit } => {
             let m = Model::load(&model)?;
+            if m.preprocessing().series.is_some() {
+                return predict_series(&m, &data);
+            }
             let (train, test) = load(&data)?;
             let d = test.unwrap_or(train);
             let n = limit.unwrap_or(d.len()).min(d.len());

@@ -15,7 +15,9 @@ mod idx;
 mod image_folder;
 mod mnist;
 mod read;
+mod series;
 pub mod source;
 
 pub use dataset::{ImageData, ImageDataset, Pixels, Split, Targets};
 pub use idx::{read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+pub use series::{parse_time, read_csv_frame, Frequency, SeriesSpec, TimeAxis, TimeSeries};

@@ -1,6 +1,10 @@
 //! State fitted on the training data that travels with the model: the label encoder, the input
 //! scale and the per-channel statistics.
 
+mod series;
+
+pub use series::{check_horizon, multiplicative, SeriesPreprocessing, WindowNorm, Windows};
+
 use crate::blocks::DataStats;
 use crate::data::{ImageData, Targets};
 use crate::error::{Error, Result};
@@ -92,6 +96,9 @@ pub struct Preprocessing {
     /// A multi-task model: each head's label encoder (`None` for regression heads).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub head_encoders: Vec<Option<LabelEncoder>>,
+    /// Time series: the window settings and scalers, and the end of the training series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesPreprocessing>,
 }
 
 impl Preprocessing {

@@ -3,7 +3,12 @@
 mod image_classifier;
 mod image_regressor;
 mod multi_modal;
+mod timeseries_forecaster;
 
 pub use image_classifier::ImageClassifier;
 pub use image_regressor::ImageRegressor;
 pub use multi_modal::MultiModal;
+pub use timeseries_forecaster::{
+    evaluate_forecasts, forecast, series_config, series_state, Forecast, ForecastMetrics,
+    LookbackScore, TimeseriesForecaster,
+};
