@@ -5,7 +5,7 @@ use crate::blocks::{shape_after, Block, DataStats};
 use crate::data::ImageDataset;
 use crate::error::{Error, Result};
 use crate::export::Model;
-use crate::graph::{Architecture, Layer, Network, Node};
+use crate::graph::{Architecture, Layer, Network, Node, ParamStore};
 use crate::heads::Head;
 use crate::hyperparameters::{HyperParameters, Value};
 use crate::preprocessing::{
@@ -13,11 +13,15 @@ use crate::preprocessing::{
 };
 use crate::project::{OracleState, Project};
 use crate::training::{fit, FitConfig, OptimizerKind, StopReason, TrainData, TrainEvent};
-use crate::tuners::{GreedyOracle, Oracle, RandomOracle, Trial, TrialStatus, TunerKind};
+use crate::tuners::{
+    morphism, GreedyOracle, HyperbandOracle, MorphismOracle, Oracle, Proposal, RandomOracle, Trial,
+    TrialStatus, TunerKind,
+};
 use candle_core::Device;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -83,13 +87,17 @@ impl Default for SearchConfig {
 /// What a search reports as it runs.
 #[derive(Debug, Clone)]
 pub enum SearchEvent {
-    /// A trial begins; `changed` lists the values that differ from the best trial so far.
+    /// A trial begins; `changed` lists the values that differ from the best trial so far;
+    /// `parent` and `operation` say which trial's weights it starts from and what was done
+    /// to them (Hyperband promotions, network-morphism children).
     TrialStart {
         trial_id: String,
         index: usize,
         max_trials: usize,
         changed: Vec<(String, Value)>,
         params: usize,
+        parent: Option<String>,
+        operation: Option<String>,
     },
     /// Training progress of the current trial (or of the final fit, with id `final`).
     Train { trial_id: String, event: TrainEvent },
@@ -347,6 +355,17 @@ impl AutoModel {
                 self.config.seed,
                 self.initial_hps.clone(),
             )),
+            TunerKind::Hyperband => Box::new(HyperbandOracle::new(
+                self.config.seed,
+                self.initial_hps.clone(),
+                self.config.epochs,
+                self.config.max_trials,
+            )),
+            TunerKind::Morphism => {
+                let mut o = MorphismOracle::new(self.config.seed, self.initial_hps.clone());
+                o.max_params = self.config.max_model_size;
+                Box::new(o)
+            }
         }
     }
 
@@ -393,6 +412,8 @@ impl AutoModel {
             .map(|_| ())
         };
         let mut oracle = self.oracle();
+        // End of the last trial's training: the overhead of the next trial counts from here.
+        let mut last_end = Instant::now();
         let mut consecutive_failures = trials
             .iter()
             .rev()
@@ -419,19 +440,21 @@ impl AutoModel {
                     break;
                 }
                 let index = trials.len();
-                let Some(mut hp) = oracle.propose(index, &trials, &explore)? else {
+                let Some(proposal) = oracle.propose_trial(index, &trials, &explore)? else {
                     break;
                 };
-                let trial = self.run_trial(
+                let (trial, end) = self.run_trial(
                     &project,
                     &blocks,
                     head,
                     data,
-                    &mut hp,
+                    proposal,
                     index,
                     &trials,
                     (trial_deadline, interrupt_at),
+                    last_end,
                 )?;
+                last_end = end;
                 if trial.status == TrialStatus::Failed {
                     consecutive_failures += 1;
                 } else {
@@ -496,6 +519,8 @@ impl AutoModel {
         ))
     }
 
+    /// Builds, trains and saves one trial; returns it with the instant its training ended.
+    /// `previous_end` is when the previous trial's training ended (for the overhead).
     #[allow(clippy::too_many_arguments)]
     fn run_trial(
         &mut self,
@@ -503,18 +528,70 @@ impl AutoModel {
         blocks: &[Box<dyn Block>],
         head: &dyn Head,
         data: &Prepared,
-        hp: &mut HyperParameters,
+        proposal: Proposal,
         index: usize,
         trials: &[Trial],
         (deadline, interrupt_at): (Option<Instant>, Option<Instant>),
-    ) -> Result<Trial> {
+        previous_end: Instant,
+    ) -> Result<(Trial, Instant)> {
         let t0 = Instant::now();
         let id = format!("{index:02}");
-        let arch =
-            Self::build_architecture(blocks, head, hp, &data.stats, &data.input_shape, data.scale)?;
+        let Proposal {
+            hyperparameters: mut hp,
+            epochs,
+            start,
+        } = proposal;
+        // The network: built from the hyperparameters, or the parent's (edited) network.
+        let parent_arch = match &start {
+            Some(s) => {
+                let parent = trials
+                    .iter()
+                    .find(|t| t.trial_id == s.parent)
+                    .ok_or_else(|| {
+                        Error::Config(format!(
+                            "trial {id} starts from trial {}, which is not in the project",
+                            s.parent
+                        ))
+                    })?;
+                Some(match &parent.architecture {
+                    Some(a) => a.clone(),
+                    None => {
+                        let mut php = parent.hyperparameters.clone();
+                        Self::build_architecture(
+                            blocks,
+                            head,
+                            &mut php,
+                            &data.stats,
+                            &data.input_shape,
+                            data.scale,
+                        )?
+                    }
+                })
+            }
+            None => None,
+        };
+        let arch = match (&parent_arch, start.as_ref().and_then(|s| s.morph.as_ref())) {
+            (Some(pa), Some(op)) => morphism::apply_architecture(pa, op)?,
+            (Some(pa), None) => pa.clone(),
+            (None, _) => Self::build_architecture(
+                blocks,
+                head,
+                &mut hp,
+                &data.stats,
+                &data.input_shape,
+                data.scale,
+            )?,
+        };
+        let initial_epoch = start.as_ref().map_or(0, |s| s.initial_epoch);
         let mut trial = Trial::new(id.clone(), hp.clone());
         let params = arch.param_count()?;
         trial.params = Some(params);
+        trial.architecture = Some(arch.clone());
+        trial.initial_epoch = initial_epoch;
+        if let Some(s) = &start {
+            trial.parent = Some(s.parent.clone());
+            trial.operation = Some(s.operation.clone());
+        }
         let best_values = Trial::best(trials)
             .map(|t| t.hyperparameters.active_values())
             .unwrap_or_default();
@@ -529,6 +606,8 @@ impl AutoModel {
             max_trials: self.config.max_trials,
             changed,
             params,
+            parent: trial.parent.clone(),
+            operation: trial.operation.clone(),
         });
         project.save_trial(&trial)?;
         if let Some(max) = self.config.max_model_size {
@@ -536,7 +615,7 @@ impl AutoModel {
                 trial.status = TrialStatus::Failed;
                 trial.reason = Some(Error::ModelTooLarge { params, max }.to_string());
                 project.save_trial(&trial)?;
-                return Ok(trial);
+                return Ok((trial, Instant::now()));
             }
         }
         let seed = self
@@ -545,35 +624,81 @@ impl AutoModel {
             .wrapping_mul(1_000_003)
             .wrapping_add(index as u64);
         let mut fit_cfg = self.fit_config(
-            hp,
+            &hp,
             seed,
-            self.config.epochs,
+            epochs.unwrap_or(self.config.epochs).max(1),
             Some(self.config.patience),
             deadline,
         )?;
         fit_cfg.interrupt_at = interrupt_at;
         let device = self.config.device.clone();
         let progress = &mut self.progress;
+        let first_batch: Cell<Option<Instant>> = Cell::new(None);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_> {
-            let net = Network::new(arch, &device, &mut ChaCha8Rng::seed_from_u64(seed))?;
+            let net = match (&parent_arch, &start) {
+                (Some(pa), Some(s)) => {
+                    let weights = ParamStore::load(pa, &project.trial_weights(&s.parent), &device)?;
+                    match &s.morph {
+                        Some(op) => {
+                            let (arch, params) = morphism::apply(pa, &weights, op)?;
+                            Network { arch, params }
+                        }
+                        None => Network {
+                            arch: arch.clone(),
+                            params: weights,
+                        },
+                    }
+                }
+                _ => Network::new(arch.clone(), &device, &mut ChaCha8Rng::seed_from_u64(seed))?,
+            };
             let mut on_event = |e: &TrainEvent| {
+                // Epochs count from the start of the trial's lineage.
+                let e = match e {
+                    TrainEvent::EpochStart {
+                        epoch,
+                        epochs,
+                        batches,
+                    } => {
+                        if first_batch.get().is_none() {
+                            first_batch.set(Some(Instant::now()));
+                        }
+                        TrainEvent::EpochStart {
+                            epoch: epoch + initial_epoch,
+                            epochs: epochs + initial_epoch,
+                            batches: *batches,
+                        }
+                    }
+                    TrainEvent::EpochEnd(r) => {
+                        let mut r = r.clone();
+                        r.epoch += initial_epoch;
+                        TrainEvent::EpochEnd(r)
+                    }
+                    other => other.clone(),
+                };
                 if let Some(p) = progress.as_mut() {
                     p(&SearchEvent::Train {
                         trial_id: id.clone(),
-                        event: e.clone(),
+                        event: e,
                     });
                 }
             };
             let out = fit(&net, &data.train, Some(&data.val), &fit_cfg, &mut on_event)?;
             Ok((net, out))
         }));
+        let end = Instant::now();
         trial.seconds = t0.elapsed().as_secs_f64();
+        trial.overhead_seconds = first_batch
+            .get()
+            .map(|t| t.saturating_duration_since(previous_end).as_secs_f64());
         match outcome {
-            Ok(Ok((net, out))) => {
+            Ok(Ok((net, mut out))) => {
+                for r in &mut out.history {
+                    r.epoch += initial_epoch;
+                }
                 let rec = &out.history[out.best_epoch - 1];
                 trial.score = rec.val.map(|m| m.loss);
                 trial.best_metrics = rec.val;
-                trial.best_epoch = Some(out.best_epoch);
+                trial.best_epoch = Some(out.best_epoch + initial_epoch);
                 trial.history = out.history;
                 trial.stop_reason = Some(out.stop);
                 trial.status = TrialStatus::Completed;
@@ -597,7 +722,7 @@ impl AutoModel {
             }
         }
         project.save_trial(&trial)?;
-        Ok(trial)
+        Ok((trial, end))
     }
 
     fn fit_config(
@@ -641,14 +766,19 @@ impl AutoModel {
         deadline: Option<Instant>,
     ) -> Result<(Model, bool)> {
         let mut hp = best.hyperparameters.clone();
-        let arch = Self::build_architecture(
-            blocks,
-            head,
-            &mut hp,
-            &data.stats,
-            &data.input_shape,
-            data.scale,
-        )?;
+        // The trial's own network (network-morphism children differ from what their
+        // hyperparameters build).
+        let arch = match &best.architecture {
+            Some(a) => a.clone(),
+            None => Self::build_architecture(
+                blocks,
+                head,
+                &mut hp,
+                &data.stats,
+                &data.input_shape,
+                data.scale,
+            )?,
+        };
         let epochs = best.best_epoch.unwrap_or(1).max(1);
         let samples = data.train.len() + data.val.len();
         let estimate = final_fit_seconds(best, data);

@@ -81,7 +81,7 @@ enum Command {
         /// Start the project over.
         #[arg(long)]
         overwrite: bool,
-        /// greedy, random or bayesian.
+        /// greedy, random, bayesian, hyperband or morphism.
         #[arg(long, default_value = "greedy")]
         tuner: String,
         /// Batch size [default: 128; 32 for timeseries-forecaster].

@@ -47,12 +47,19 @@ fn epoch_line(id: &str, r: &EpochRecord) -> String {
     s + &format!("  ({:.1} s)", r.seconds)
 }
 
-/// The leaderboard as a text table, best first.
+/// The leaderboard as a text table, best first: with the epochs each trial trained, the search
+/// overhead before it, and, when some trial started from another one, the parent ("father
+/// model") and the operation.
 pub fn leaderboard(trials: &[Trial]) -> String {
+    let lineage = trials.iter().any(|t| t.parent.is_some());
     let mut s = format!(
-        "{:<8} {:<10} {:>10} {:>10} {:>10} {:>9}  {}\n",
-        "Trial", "Status", "Val loss", "Val acc", "Params", "Time (s)", "Note"
+        "{:<8} {:<10} {:>10} {:>10} {:>10} {:>7} {:>9} {:>9}",
+        "Trial", "Status", "Val loss", "Val acc", "Params", "Epochs", "Time (s)", "Overhead"
     );
+    if lineage {
+        s += &format!("  {:<7} {:<40}", "Parent", "Operation");
+    }
+    s += "  Note\n";
     for t in trials {
         let acc = t
             .best_metrics
@@ -69,16 +76,34 @@ pub fn leaderboard(trials: &[Trial]) -> String {
             TrialStatus::Running => "RUNNING",
         };
         let note = t.reason.clone().unwrap_or_default();
+        let epochs = match t.epoch_range() {
+            Some((a, b)) if a == b => a.to_string(),
+            Some((a, b)) => format!("{a}-{b}"),
+            None => "-".into(),
+        };
+        let overhead = t
+            .overhead_seconds
+            .map(|o| format!("{o:.2}"))
+            .unwrap_or_else(|| "-".into());
         s += &format!(
-            "{:<8} {:<10} {:>10} {:>10} {:>10} {:>9.1}  {}\n",
+            "{:<8} {:<10} {:>10} {:>10} {:>10} {:>7} {:>9.1} {:>9}",
             t.trial_id,
             status,
             score,
             acc,
             t.params.map(|p| p.to_string()).unwrap_or_default(),
+            epochs,
             t.seconds,
-            note
+            overhead,
         );
+        if lineage {
+            s += &format!(
+                "  {:<7} {:<40}",
+                t.parent.as_deref().unwrap_or("-"),
+                t.operation.as_deref().unwrap_or("-")
+            );
+        }
+        s += &format!("  {note}\n");
     }
     s
 }
@@ -96,11 +121,19 @@ impl TerminalProgress {
                 max_trials,
                 changed,
                 params,
+                parent,
+                operation,
             } => {
                 eprintln!(
                     "\nTrial {trial_id} ({}/{max_trials}), {params} parameters",
                     index + 1
                 );
+                if let Some(p) = parent {
+                    eprintln!(
+                        "  from trial {p}: {}",
+                        operation.as_deref().unwrap_or("continued")
+                    );
+                }
                 for (k, v) in changed {
                     eprintln!("  {k:<60} {v}");
                 }

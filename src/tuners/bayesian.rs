@@ -8,7 +8,7 @@
 //! process with a Matérn 5/2 kernel is fitted to the normalised scores of the completed trials
 //! (its length scale and signal variance chosen on a small grid by the marginal likelihood), and
 //! the next trial is the candidate that minimises the lower confidence bound `μ − β·σ` (or
-//! maximises the expected improvement) among a few thousand drawn with
+//! maximises the expected improvement) among a thousand drawn with
 //! [`complete_values`](super::complete_values).
 
 use super::oracle::{complete_values, tunable_names, Explore};
@@ -81,7 +81,9 @@ pub struct BayesianOracle {
     /// initial configurations count). The trials of a deep-learning search are expensive, so
     /// this is far below KerasTuner's three per hyperparameter.
     pub num_initial_points: usize,
-    /// Candidates on which the acquisition is evaluated per proposal (default 2000).
+    /// Candidates on which the acquisition is evaluated per proposal (default 1000: drawing a
+    /// candidate builds the architecture a few times, ~0.2 ms each, and the proposal is part of
+    /// the search overhead between two trials, which stays well under a second).
     pub num_candidates: usize,
     /// Noise added to the diagonal of the kernel matrix, in units of the scores' variance
     /// (default 1e-4, as KerasTuner).
@@ -97,7 +99,7 @@ impl BayesianOracle {
             initial,
             acquisition: Acquisition::default(),
             num_initial_points: 3,
-            num_candidates: 2000,
+            num_candidates: 1000,
             alpha: 1e-4,
         }
     }
@@ -404,7 +406,7 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
 
 /// The lower-triangular `L` with `L·Lᵀ = a` (`a`: `n × n`, row-major, symmetric), or `None`
 /// when `a` is not positive definite.
-fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
+pub(super) fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
     if a.len() != n * n {
         return None;
     }
@@ -431,7 +433,7 @@ fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
 }
 
 /// Solves `L·x = b` for lower-triangular `l`.
-fn solve_lower(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
+pub(super) fn solve_lower(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
     let mut x = b.to_vec();
     for i in 0..n {
         let mut s = x[i];
@@ -457,7 +459,7 @@ fn solve_lower_transposed(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
 }
 
 /// Solves `A·x = b` given the Cholesky factor `l` of `A`.
-fn cho_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
+pub(super) fn cho_solve(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
     solve_lower_transposed(l, n, &solve_lower(l, n, b))
 }
 

@@ -1,5 +1,6 @@
 //! The oracle interface and the completion of a partial set of values.
 
+use super::morphism::MorphOp;
 use super::Trial;
 use crate::error::{Error, Result};
 use crate::hyperparameters::{HyperParameter, HyperParameters, Kind, Value};
@@ -9,6 +10,43 @@ use std::collections::BTreeMap;
 /// Builds the search space for a set of values (a dry build of the architecture): it declares
 /// every hyperparameter that those values make active.
 pub type Explore<'a> = &'a dyn Fn(&mut HyperParameters) -> Result<()>;
+
+/// Where a trial's weights start: another trial's checkpoint, perhaps edited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Start {
+    /// The trial whose saved (best) weights are loaded.
+    pub parent: String,
+    /// Epochs those weights had been trained; the new trial counts its epochs from there.
+    pub initial_epoch: usize,
+    /// A function-preserving edit of the parent's network (network morphism); `None`
+    /// continues the parent's network as it is (Hyperband's promotion).
+    pub morph: Option<MorphOp>,
+    /// What the leaderboard shows as the operation.
+    pub operation: String,
+}
+
+/// What an oracle proposes: the values of the next trial, and how it trains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    /// The hyperparameters (optimiser and learning rate always come from them; the network
+    /// too unless `start` names a parent).
+    pub hyperparameters: HyperParameters,
+    /// Epochs to train in this trial; `None` is the search's `epochs`.
+    pub epochs: Option<usize>,
+    /// Start from a parent's weights instead of a fresh network.
+    pub start: Option<Start>,
+}
+
+impl Proposal {
+    /// A fresh network for `hp`, trained for the search's epochs.
+    pub fn fresh(hp: HyperParameters) -> Self {
+        Proposal {
+            hyperparameters: hp,
+            epochs: None,
+            start: None,
+        }
+    }
+}
 
 /// Proposes the hyperparameters of the next trial.
 pub trait Oracle: Send {
@@ -21,6 +59,19 @@ pub trait Oracle: Send {
         trials: &[Trial],
         explore: Explore,
     ) -> Result<Option<HyperParameters>>;
+    /// The next trial in full: its values, its epochs, and where its weights start. The
+    /// default trains a fresh network for [`propose`](Oracle::propose)'s values for the
+    /// search's epochs; Hyperband and network morphism start trials from earlier ones.
+    fn propose_trial(
+        &mut self,
+        trial_index: usize,
+        trials: &[Trial],
+        explore: Explore,
+    ) -> Result<Option<Proposal>> {
+        Ok(self
+            .propose(trial_index, trials, explore)?
+            .map(Proposal::fresh))
+    }
 }
 
 /// The tuners, by name.
@@ -33,6 +84,12 @@ pub enum TunerKind {
     Random,
     /// Bayesian optimisation with a Gaussian process (KerasTuner's).
     Bayesian,
+    /// Hyperband: successive halving over epochs, promoted trials resuming from their
+    /// checkpoint (KerasTuner's).
+    Hyperband,
+    /// Network morphism: function-preserving edits of the best networks, chosen by a Gaussian
+    /// process over architectures (AutoKeras 0.x).
+    Morphism,
 }
 
 impl std::str::FromStr for TunerKind {
@@ -42,8 +99,10 @@ impl std::str::FromStr for TunerKind {
             "greedy" => Ok(TunerKind::Greedy),
             "random" => Ok(TunerKind::Random),
             "bayesian" => Ok(TunerKind::Bayesian),
+            "hyperband" => Ok(TunerKind::Hyperband),
+            "morphism" => Ok(TunerKind::Morphism),
             other => Err(Error::Config(format!(
-                "unknown tuner {other:?}: use greedy, random or bayesian"
+                "unknown tuner {other:?}: use greedy, random, bayesian, hyperband or morphism"
             ))),
         }
     }

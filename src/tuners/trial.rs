@@ -1,5 +1,6 @@
 //! A trial: one point of the search space, trained and scored.
 
+use crate::graph::Architecture;
 use crate::hyperparameters::HyperParameters;
 use crate::training::{EpochRecord, Metrics, StopReason};
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,28 @@ pub struct Trial {
     pub params: Option<usize>,
     /// Wall time in seconds.
     pub seconds: f64,
+    /// The trial whose trained weights this one started from (AutoKeras's "father model"):
+    /// a Hyperband trial promoted to the next round, or a network-morphism child.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// What was done to the parent (AutoKeras's "added operation"), e.g. `to_wider_model(...)`
+    /// or `continue to epoch 3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// Epochs the starting weights had already been trained (0 for a fresh network); the
+    /// trial trains epochs `initial_epoch + 1 ..`, and its history and `best_epoch` count from
+    /// the start of its lineage.
+    #[serde(default)]
+    pub initial_epoch: usize,
+    /// The network the trial trained. Rebuilding it from the hyperparameters gives the same
+    /// network except for network-morphism children, whose layers were edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
+    /// Search overhead before this trial: seconds from the end of the previous trial's training
+    /// (or the start of the search) to this trial's first batch: saving, the tuner's proposal,
+    /// building and initialising the network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead_seconds: Option<f64>,
 }
 
 impl Trial {
@@ -58,6 +81,11 @@ impl Trial {
             reason: None,
             params: None,
             seconds: 0.0,
+            parent: None,
+            operation: None,
+            initial_epoch: 0,
+            architecture: None,
+            overhead_seconds: None,
         }
     }
 
@@ -71,5 +99,16 @@ impl Trial {
                     .partial_cmp(&b.score)
                     .unwrap_or(std::cmp::Ordering::Equal)
             })
+    }
+}
+
+impl Trial {
+    /// The epochs this trial trained, as `(first, last)` counted from the start of its
+    /// lineage (`None` before any epoch).
+    pub fn epoch_range(&self) -> Option<(usize, usize)> {
+        match (self.history.first(), self.history.last()) {
+            (Some(a), Some(b)) => Some((a.epoch, b.epoch)),
+            _ => None,
+        }
     }
 }
