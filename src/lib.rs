@@ -43,8 +43,8 @@ pub mod prelude {
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
     pub use crate::inputs::InputKind;
-    pub use crate::tasks::{ImageClassifier, ImageRegressor, MultiModal};
     pub use crate::tasks::{series_config, Forecast, ForecastMetrics, TimeseriesForecaster};
+    pub use crate::tasks::{ImageClassifier, ImageRegressor, MultiModal};
     pub use crate::tuners::TunerKind;
     pub use crate::{Error, Result};
 }
