@@ -229,6 +229,7 @@ impl AutoModel {
             input_shape: train.x.image_shape().to_vec(),
             label_encoder,
             class_names: train.class_names.clone(),
+            ..Default::default()
         };
         self.fit_encoded(head, train, validation, prep, InputScaling::Auto)
     }

@@ -36,11 +36,11 @@ pub use export::Model;
 /// The names a notebook or a program needs.
 pub mod prelude {
     pub use crate::automodel::{AutoModel, SearchConfig, SearchEvent, SearchResult};
-    pub use crate::data::{ImageData, ImageDataset, Targets};
+    pub use crate::data::{ImageData, ImageDataset, ImdbTarget, Targets, TextDataset};
     pub use crate::display::{ConfusionMatrix, Svg};
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
-    pub use crate::tasks::{ImageClassifier, ImageRegressor};
+    pub use crate::tasks::{ImageClassifier, ImageRegressor, TextClassifier, TextRegressor};
     pub use crate::tuners::TunerKind;
     pub use crate::{Error, Result};
 }

@@ -1,5 +1,6 @@
 //! The layers an architecture is made of.
 
+use super::sequence::SequenceLayer;
 use serde::{Deserialize, Serialize};
 
 /// Activation applied after a layer.
@@ -73,6 +74,8 @@ pub enum Layer {
         main: Vec<Node>,
         shortcut: Vec<Node>,
     },
+    /// A layer on token ids or sequences `[b, seq, c]` (text networks).
+    Sequence(SequenceLayer),
 }
 
 /// A named layer with the block it belongs to.
@@ -118,6 +121,7 @@ impl Layer {
             Layer::GlobalMaxPool => "GlobalMaxPooling2D",
             Layer::Flatten => "Flatten",
             Layer::Residual { .. } => "Residual",
+            Layer::Sequence(s) => s.type_name(),
         }
     }
 }

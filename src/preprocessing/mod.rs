@@ -1,5 +1,9 @@
 //! State fitted on the training data that travels with the model: the label encoder, the input
-//! scale and the per-channel statistics.
+//! scale and the per-channel statistics, the tokenizer of text models.
+
+mod tokenizer;
+
+pub use tokenizer::{tokenize, Tokenizer, OOV, PAD};
 
 use crate::blocks::DataStats;
 use crate::data::{ImageData, Targets};
@@ -77,7 +81,7 @@ impl LabelEncoder {
 }
 
 /// Everything outside the network that `predict` needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Preprocessing {
     /// Per-sample input shape the model expects.
     pub input_shape: Vec<usize>,
@@ -86,6 +90,9 @@ pub struct Preprocessing {
     /// Class names from the dataset, indexed by integer label, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_names: Option<Vec<String>>,
+    /// Text models: the tokenizer that turns raw strings into the ids the network takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<Tokenizer>,
 }
 
 /// Encodes targets for a classification or regression head.

@@ -2,6 +2,11 @@
 
 mod image_classifier;
 mod image_regressor;
+mod text;
+mod text_classifier;
+mod text_regressor;
 
 pub use image_classifier::ImageClassifier;
 pub use image_regressor::ImageRegressor;
+pub use text_classifier::TextClassifier;
+pub use text_regressor::TextRegressor;
