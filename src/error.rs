@@ -124,6 +124,9 @@ pub enum Error {
         needed: usize,
         detail: String,
     },
+    /// Text that is not valid UTF-8.
+    #[error("{what} is not valid UTF-8 text ({detail}): convert it to UTF-8 first (for example with iconv)")]
+    NotUtf8 { what: String, detail: String },
 
     /// An error from the tensor library.
     #[error("tensor error: {0}")]

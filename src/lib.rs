@@ -37,14 +37,16 @@ pub use export::Model;
 /// The names a notebook or a program needs.
 pub mod prelude {
     pub use crate::automodel::{AutoModel, SearchConfig, SearchEvent, SearchResult};
-    pub use crate::data::{ImageData, ImageDataset, Targets};
+    pub use crate::data::{ImageData, ImageDataset, ImdbTarget, Targets, TextDataset};
     pub use crate::data::{SeriesSpec, TimeSeries};
     pub use crate::display::{ConfusionMatrix, Svg};
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
     pub use crate::inputs::InputKind;
     pub use crate::tasks::{series_config, Forecast, ForecastMetrics, TimeseriesForecaster};
-    pub use crate::tasks::{ImageClassifier, ImageRegressor, MultiModal};
+    pub use crate::tasks::{
+        ImageClassifier, ImageRegressor, MultiModal, TextClassifier, TextRegressor,
+    };
     pub use crate::tuners::TunerKind;
     pub use crate::{Error, Result};
 }

@@ -1,7 +1,7 @@
 //! The `autocandle` command line.
 
 use autocandle::automodel::{SearchConfig, SearchResult};
-use autocandle::data::{datasets, ImageDataset, Split};
+use autocandle::data::{datasets, ImageDataset, ImdbTarget, Split, TextDataset, TextSplit};
 use autocandle::display::terminal;
 use autocandle::export::{Model, Predictions};
 use autocandle::prelude::*;
@@ -30,6 +30,8 @@ enum Task {
     ImageClassifier,
     ImageRegressor,
     TimeseriesForecaster,
+    TextClassifier,
+    TextRegressor,
 }
 
 #[derive(Subcommand)]
@@ -39,8 +41,8 @@ enum Command {
         /// The task.
         #[arg(long, value_enum)]
         task: Task,
-        /// mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir> or digits; csv:<path> for
-        /// timeseries-forecaster.
+        /// mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir>, digits, imdb:<tar.gz or dir>
+        /// (texts), or csv:<path> for timeseries-forecaster.
         #[arg(long)]
         data: String,
         /// Target column(s) to forecast (repeat the flag or separate names with commas).
@@ -165,10 +167,35 @@ fn parse_duration(s: &str) -> autocandle::Result<Duration> {
     Ok(Duration::from_secs_f64(total))
 }
 
-/// The training data and, when the source has one, the test part.
-fn load(spec: &str) -> autocandle::Result<(ImageDataset, Option<ImageDataset>)> {
+/// A data source's training part and, when it has one, its test part.
+enum Data {
+    /// Images (or other arrays).
+    Images(ImageDataset, Option<ImageDataset>),
+    /// Texts.
+    Texts(TextDataset, Option<TextDataset>),
+}
+
+/// The data of `spec`; `ratings` picks IMDB's ratings (regression) over its sentiment labels.
+fn load(spec: &str, ratings: bool) -> autocandle::Result<Data> {
     let (kind, path) = spec.split_once(':').unwrap_or((spec, ""));
     let p = (!path.is_empty()).then(|| PathBuf::from(path));
+    if kind == "imdb" {
+        let target = if ratings {
+            ImdbTarget::Rating
+        } else {
+            ImdbTarget::Sentiment
+        };
+        let s: TextSplit = datasets::imdb(p.as_deref(), target)?;
+        return Ok(Data::Texts(s.train, Some(s.test)));
+    }
+    load_images(kind, p).map(|(train, test)| Data::Images(train, test))
+}
+
+/// The images of source `kind` at `p`, and their test part when there is one.
+fn load_images(
+    kind: &str,
+    p: Option<PathBuf>,
+) -> autocandle::Result<(ImageDataset, Option<ImageDataset>)> {
     let split = |s: Split| (s.train, Some(s.test));
     match kind {
         "mnist" => datasets::mnist(p.as_deref()).map(split),
@@ -184,7 +211,7 @@ fn load(spec: &str) -> autocandle::Result<(ImageDataset, Option<ImageDataset>)> 
             Ok((train, Some(test)))
         }
         other => Err(Error::Config(format!(
-            "unknown data source {other:?}: use mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir> or digits"
+            "unknown data source {other:?}: use mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir>, digits or imdb:<tar.gz or dir>"
         ))),
     }
 }
@@ -218,8 +245,11 @@ fn summary_json(
     v
 }
 
-fn test_metrics(model: &Model, test: &ImageDataset) -> autocandle::Result<serde_json::Value> {
-    let m = model.evaluate(test)?;
+fn test_metrics(model: &Model, test: &Data) -> autocandle::Result<serde_json::Value> {
+    let m = match test {
+        Data::Images(train, test) => model.evaluate(test.as_ref().unwrap_or(train))?,
+        Data::Texts(train, test) => model.evaluate_texts(test.as_ref().unwrap_or(train))?,
+    };
     let mut v = json!({ "test_loss": m.loss });
     if let Some(obj) = v.as_object_mut() {
         if let Some(a) = m.accuracy {
@@ -238,37 +268,58 @@ fn test_metrics(model: &Model, test: &ImageDataset) -> autocandle::Result<serde_
 #[allow(clippy::too_many_arguments)]
 fn fit(task: Task, data: &str, config: SearchConfig) -> autocandle::Result<serde_json::Value> {
     let start = Instant::now();
-    let (train, test) = load(data)?;
-    eprintln!(
-        "Training data: {} images of shape {:?}",
-        train.len(),
-        train.x.image_shape()
-    );
-    let (model, result) = match task {
-        Task::ImageClassifier => {
-            let mut clf = ImageClassifier::new(config);
-            clf.on_progress(terminal::progress());
-            clf.fit(&train, None)?;
-            let result = clf.result().cloned();
-            (clf.export_model()?, result)
-        }
-        Task::ImageRegressor => {
-            let mut reg = ImageRegressor::new(config);
-            reg.on_progress(terminal::progress());
-            reg.fit(&train, None)?;
-            let result = reg.result().cloned();
-            (reg.export_model()?, result)
-        }
-        Task::TimeseriesForecaster => {
+    let text_task = matches!(task, Task::TextClassifier | Task::TextRegressor);
+    let data = load(data, task == Task::TextRegressor)?;
+    let (model, result) = match (task, &data) {
+        (Task::TimeseriesForecaster, _) => {
             return Err(Error::Config(
                 "timeseries-forecaster reads csv:<path> data with --target".into(),
             ))
         }
+        (Task::TextClassifier | Task::TextRegressor, Data::Texts(train, _)) => {
+            eprintln!("Training data: {} texts", train.len());
+            if task == Task::TextClassifier {
+                let mut clf = TextClassifier::new(config);
+                clf.on_progress(terminal::progress());
+                clf.fit(train, None)?;
+                let result = clf.result().cloned();
+                (clf.export_model()?, result)
+            } else {
+                let mut reg = TextRegressor::new(config);
+                reg.on_progress(terminal::progress());
+                reg.fit(train, None)?;
+                let result = reg.result().cloned();
+                (reg.export_model()?, result)
+            }
+        }
+        (_, Data::Texts(..)) | (_, Data::Images(..)) if text_task => {
+            return Err(Error::Config(
+                "text tasks take texts: use --data imdb:<aclImdb_v1.tar.gz or folder>".into(),
+            ))
+        }
+        (_, Data::Texts(..)) => {
+            return Err(Error::Config(
+                "this source holds texts: use --task text-classifier or text-regressor".into(),
+            ))
+        }
+        (_, Data::Images(train, _)) => {
+            eprintln!(
+                "Training data: {} images of shape {:?}",
+                train.len(),
+                train.x.image_shape()
+            );
+            image_fit(task, train, config)?
+        }
     };
     let result = result.ok_or_else(|| Error::Config("the search returned no result".into()))?;
-    let test_json = match &test {
-        Some(t) => Some(test_metrics(&model, t)?),
-        None => None,
+    let has_test = match &data {
+        Data::Images(_, t) => t.is_some(),
+        Data::Texts(_, t) => t.is_some(),
+    };
+    let test_json = if has_test {
+        Some(test_metrics(&model, &data)?)
+    } else {
+        None
     };
     Ok(summary_json(
         &result,
@@ -391,6 +442,38 @@ fn predict_series(model: &Model, data: &str) -> autocandle::Result<()> {
         println!("{step},{}", vals.join(","));
     }
     Ok(())
+}
+
+/// Searches an image task.
+fn image_fit(
+    task: Task,
+    train: &ImageDataset,
+    config: SearchConfig,
+) -> autocandle::Result<(Model, Option<SearchResult>)> {
+    Ok(match task {
+        Task::ImageClassifier => {
+            let mut clf = ImageClassifier::new(config);
+            clf.on_progress(terminal::progress());
+            clf.fit(train, None)?;
+            let result = clf.result().cloned();
+            (clf.export_model()?, result)
+        }
+        _ => {
+            let mut reg = ImageRegressor::new(config);
+            reg.on_progress(terminal::progress());
+            reg.fit(train, None)?;
+            let result = reg.result().cloned();
+            (reg.export_model()?, result)
+        }
+    })
+}
+
+/// Whether `model` predicts values (so that IMDB gives ratings rather than labels).
+fn is_regression(model: &Model) -> bool {
+    matches!(
+        model.architecture().head,
+        autocandle::graph::HeadKind::Regression { .. }
+    )
 }
 
 fn quickstart() -> autocandle::Result<serde_json::Value> {
@@ -547,11 +630,17 @@ fn run(cli: Cli) -> autocandle::Result<()> {
             if m.preprocessing().series.is_some() {
                 return predict_series(&m, &data);
             }
-            let (train, test) = load(&data)?;
-            let d = test.unwrap_or(train);
-            let n = limit.unwrap_or(d.len()).min(d.len());
-            let idx: Vec<usize> = (0..n).collect();
-            match m.predict(&d.select(&idx).x)? {
+            let predictions = match load(&data, is_regression(&m))? {
+                Data::Images(train, test) => {
+                    let d = test.unwrap_or(train);
+                    m.predict(&d.take(limit.unwrap_or(d.len())).x)?
+                }
+                Data::Texts(train, test) => {
+                    let d = test.unwrap_or(train);
+                    m.predict_texts(&d.take(limit.unwrap_or(d.len())).texts)?
+                }
+            };
+            match predictions {
                 Predictions::Labels(l) => l.iter().for_each(|x| println!("{x}")),
                 Predictions::Values { values, dim } => values.chunks(dim).for_each(|r| {
                     println!(
@@ -566,8 +655,8 @@ fn run(cli: Cli) -> autocandle::Result<()> {
         }
         Command::Evaluate { model, data } => {
             let m = Model::load(&model)?;
-            let (train, test) = load(&data)?;
-            println!("{}", test_metrics(&m, test.as_ref().unwrap_or(&train))?);
+            let data = load(&data, is_regression(&m))?;
+            println!("{}", test_metrics(&m, &data)?);
         }
         Command::Report { project, html } => {
             print!("{}", report(&project)?);

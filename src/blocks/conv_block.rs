@@ -2,11 +2,12 @@
 
 use super::{node, shape_after, Block, DataStats};
 use crate::error::Result;
-use crate::graph::{Activation, Layer, Node, Padding};
+use crate::graph::{Activation, Layer, Node, Padding, SequenceLayer};
 use crate::hyperparameters::{HyperParameters, Tunable};
 
 /// Vanilla convolutional block, AutoKeras's search ranges: kernel 3/5/7, 1–3 blocks of 1–2
-/// layers, 16–512 filters, max pooling, separable convolutions, dropout.
+/// layers, 16–512 filters, max pooling, separable convolutions, dropout. On images `[h, w, c]`
+/// it builds 2-D convolutions; on sequences `[steps, c]` (text), 1-D ones.
 #[derive(Debug, Clone)]
 pub struct ConvBlock {
     /// Block name.
@@ -71,25 +72,39 @@ impl Block for ConvBlock {
                         &[16, 32, 64, 128, 256, 512],
                         default,
                     ) as usize;
-                    // AutoKeras's rule: 'valid' while the image is large enough, else 'same'.
-                    let padding =
-                        if shape.len() == 3 && shape[0] > kernel * 2 && shape[1] > kernel * 2 {
-                            Padding::Valid
-                        } else {
-                            Padding::Same
-                        };
-                    let layer = Layer::Conv2d {
-                        filters,
-                        kernel,
-                        stride: 1,
-                        padding,
-                        activation: Activation::Relu,
-                        separable,
+                    // AutoKeras's rule: 'valid' while the input is large enough, else 'same'.
+                    let large = match shape.as_slice() {
+                        [h, w, _] => *h > kernel * 2 && *w > kernel * 2,
+                        [steps, _] => *steps > kernel * 2,
+                        _ => false,
+                    };
+                    let padding = if large { Padding::Valid } else { Padding::Same };
+                    let layer = if shape.len() == 2 {
+                        Layer::Sequence(SequenceLayer::Conv1d {
+                            filters,
+                            kernel,
+                            padding,
+                            activation: Activation::Relu,
+                            separable,
+                        })
+                    } else {
+                        Layer::Conv2d {
+                            filters,
+                            kernel,
+                            stride: 1,
+                            padding,
+                            activation: Activation::Relu,
+                            separable,
+                        }
                     };
                     nodes.push(node(hp, &format!("conv_{i}_{j}"), layer));
                     shape = shape_after(&nodes, input)?;
                 }
-                if max_pooling && shape[0] >= 2 && shape[1] >= 2 {
+                if max_pooling && shape.len() == 2 && shape[0] >= 2 {
+                    let pool = Layer::Sequence(SequenceLayer::MaxPool1d { size: 2 });
+                    nodes.push(node(hp, &format!("max_pool_{i}"), pool));
+                    shape = shape_after(&nodes, input)?;
+                } else if max_pooling && shape.len() == 3 && shape[0] >= 2 && shape[1] >= 2 {
                     nodes.push(node(
                         hp,
                         &format!("max_pool_{i}"),

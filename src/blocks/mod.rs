@@ -3,22 +3,30 @@
 
 mod conv_block;
 mod dense_block;
+mod embedding;
 mod image_augmentation;
 mod image_block;
 mod normalization;
 mod resnet_block;
+mod rnn_block;
 mod spatial_reduction;
+mod text_block;
 mod timeseries_block;
+mod transformer;
 mod xception_block;
 
 pub use conv_block::ConvBlock;
 pub use dense_block::DenseBlock;
+pub use embedding::Embedding;
 pub use image_augmentation::ImageAugmentation;
 pub use image_block::{ImageBlock, ImageBlockType};
 pub use normalization::Normalization;
 pub use resnet_block::ResNetBlock;
+pub use rnn_block::RnnBlock;
 pub use spatial_reduction::{ReductionType, SpatialReduction};
+pub use text_block::{TextBlock, TextBlockType, TextStats};
 pub use timeseries_block::{TimeseriesBlock, TimeseriesBlockType};
+pub use transformer::Transformer;
 pub use xception_block::XceptionBlock;
 
 use crate::error::Result;

@@ -2,13 +2,14 @@
 
 use super::{node, Block, DataStats};
 use crate::error::Result;
-use crate::graph::{Layer, Node};
+use crate::graph::{Layer, Node, SequenceLayer};
 use crate::hyperparameters::{HyperParameters, Tunable};
 
 /// How feature maps become a vector.
 pub type ReductionType = String;
 
-/// Flatten, global average pooling or global max pooling (AutoKeras's `reduction_type`).
+/// Flatten, global average pooling or global max pooling (AutoKeras's `reduction_type`), over
+/// the height and width of feature maps `[h, w, c]` or the steps of sequences `[steps, c]`.
 #[derive(Debug, Clone)]
 pub struct SpatialReduction {
     /// Block name.
@@ -37,7 +38,8 @@ impl Block for SpatialReduction {
         _stats: &DataStats,
         input: &[usize],
     ) -> Result<Vec<Node>> {
-        if input.len() != 3 {
+        let sequence = input.len() == 2;
+        if input.len() != 3 && !sequence {
             return Ok(vec![]);
         }
         hp.scoped(&self.name, |hp| {
@@ -49,9 +51,11 @@ impl Block for SpatialReduction {
             let t = self
                 .reduction_type
                 .choose(hp, "reduction_type", &options, "flatten".into());
-            let layer = match t.as_str() {
-                "global_avg" => Layer::GlobalAvgPool,
-                "global_max" => Layer::GlobalMaxPool,
+            let layer = match (t.as_str(), sequence) {
+                ("global_avg", false) => Layer::GlobalAvgPool,
+                ("global_max", false) => Layer::GlobalMaxPool,
+                ("global_avg", true) => Layer::Sequence(SequenceLayer::GlobalAvgPool1d),
+                ("global_max", true) => Layer::Sequence(SequenceLayer::GlobalMaxPool1d),
                 _ => Layer::Flatten,
             };
             Ok(vec![node(hp, &t, layer)])

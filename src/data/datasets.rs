@@ -1,6 +1,7 @@
 //! Ready-made datasets and loaders for image folders.
 //!
-//! The downloadable datasets ([`mnist`], [`fashion_mnist`], [`cifar10`]) take an optional path.
+//! The downloadable datasets ([`mnist`], [`fashion_mnist`], [`cifar10`], [`imdb`]) take an
+//! optional path.
 //! Without one they are looked for in `$AUTOCANDLE_DATA/<name>`, then in the cache
 //! (`$AUTOCANDLE_CACHE`, `$XDG_CACHE_HOME/autocandle` or `~/.cache/autocandle`), and are
 //! downloaded there otherwise (with `curl`; `AUTOCANDLE_OFFLINE=1` forbids it). See
@@ -10,7 +11,8 @@ use std::path::Path;
 
 use super::dataset::{ImageDataset, Split};
 use super::source::{self, Settings};
-use super::{cifar, digits, image_folder as folder, mnist as idx_split};
+use super::text::TextSplit;
+use super::{cifar, digits, image_folder as folder, imdb, mnist as idx_split, ImdbTarget};
 use crate::error::Result;
 
 /// MNIST handwritten digits: 60,000 training and 10,000 test images, `u8` of shape
@@ -77,6 +79,27 @@ pub fn cifar10(path: Option<&Path>) -> Result<Split> {
         source::Origin::Cache | source::Origin::Downloaded
     );
     cifar::load(&found.path, verify)
+}
+
+/// IMDB movie reviews (Maas et al., 2011): 25,000 training and 25,000 test reviews, balanced,
+/// as [`TextDataset`](super::TextDataset)s. With [`ImdbTarget::Sentiment`] the targets are
+/// integer labels 0 (`neg`) and 1 (`pos`), with `class_names` set; with
+/// [`ImdbTarget::Rating`] they are the reviewers' ratings (1–4 and 7–10) as real values.
+///
+/// `path` is the official archive `aclImdb_v1.tar.gz` (read streaming, without extracting
+/// it), its extracted `aclImdb` folder, or a folder holding either. With `None` it is found in
+/// `$AUTOCANDLE_DATA/imdb` or the cache, or downloaded from Stanford (`AUTOCANDLE_OFFLINE=1`
+/// forbids it). A review that is not UTF-8 is an error naming its file.
+///
+/// ```no_run
+/// use autocandle::data::{datasets, ImdbTarget};
+/// let imdb = datasets::imdb(None, ImdbTarget::Sentiment)?;
+/// assert_eq!(imdb.train.len(), 25_000);
+/// # Ok::<(), autocandle::Error>(())
+/// ```
+pub fn imdb(path: Option<&Path>, target: ImdbTarget) -> Result<TextSplit> {
+    let found = source::locate(&source::IMDB, path, &Settings::from_env())?;
+    imdb::load(&found.path, target)
 }
 
 /// Images sorted into one sub-folder per class: `dir/<class>/<image>.png|jpg|jpeg`.

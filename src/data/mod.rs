@@ -1,8 +1,8 @@
 //! Datasets and their loaders.
 //!
 //! Images are held as NHWC (`[n, height, width, channels]`), pixels either as raw bytes (as they
-//! come from image files) or as `f32`. Targets are integer or string class labels, or real values
-//! for regression.
+//! come from image files) or as `f32`; texts as strings ([`TextDataset`]). Targets are integer or
+//! string class labels, or real values for regression.
 //!
 //! Ready-made datasets are in [`datasets`]; where they are found (and downloaded) is in
 //! [`source`].
@@ -13,11 +13,15 @@ pub mod datasets;
 mod digits;
 mod idx;
 mod image_folder;
+mod imdb;
 mod mnist;
 mod read;
 mod series;
 pub mod source;
+mod text;
 
 pub use dataset::{ImageData, ImageDataset, Pixels, Split, Targets};
 pub use idx::{read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+pub use imdb::ImdbTarget;
 pub use series::{parse_time, read_csv_frame, Frequency, SeriesSpec, TimeAxis, TimeSeries};
+pub use text::{decode_utf8, TextDataset, TextSplit};

@@ -2,7 +2,8 @@
 //!
 //! A dataset is looked for, in order:
 //! 1. at the path the caller gives (it must exist);
-//! 2. in `$AUTOCANDLE_DATA/<name>` (`mnist`, `fashion_mnist`, `cifar10`), when that folder exists;
+//! 2. in `$AUTOCANDLE_DATA/<name>` (`mnist`, `fashion_mnist`, `cifar10`, `imdb`), when that
+//!    folder exists;
 //! 3. in the cache, `$AUTOCANDLE_CACHE/<name>`, else `$XDG_CACHE_HOME/autocandle/<name>`, else
 //!    `~/.cache/autocandle/<name>`, when it holds the dataset's files;
 //! 4. else it is downloaded into the cache with `curl` from the official address, and checked
@@ -12,8 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::cifar;
 use super::read::sha256_file;
+use super::{cifar, imdb};
 use crate::error::{Error, Result};
 
 /// One file of a dataset, with where to get it.
@@ -121,8 +122,21 @@ pub(crate) const CIFAR10: Remote = Remote {
     }],
 };
 
+/// IMDB movie reviews: one archive, checked after download by reading its reviews.
+pub(crate) const IMDB: Remote = Remote {
+    subdir: "imdb",
+    title: "IMDB reviews",
+    files: &[RemoteFile {
+        name: imdb::ARCHIVE_NAME,
+        alt: imdb::FOLDER_NAME,
+        url: "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+        sha256: None,
+        verify: Some(imdb::verify_archive),
+    }],
+};
+
 /// The known datasets.
-const ALL: [&Remote; 3] = [&MNIST, &FASHION_MNIST, &CIFAR10];
+const ALL: [&Remote; 4] = [&MNIST, &FASHION_MNIST, &CIFAR10, &IMDB];
 
 /// How a dataset was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! The layers an architecture is made of.
 
+use super::sequence::SequenceLayer;
 use serde::{Deserialize, Serialize};
 
 /// Activation applied after a layer.
@@ -79,6 +80,8 @@ pub enum Layer {
     /// Several heads on the same features; their outputs are concatenated along the last axis
     /// in order (the architecture's head is a [`HeadKind::Multi`](super::HeadKind::Multi)).
     Heads { heads: Vec<Vec<Node>> },
+    /// A layer on token ids or sequences `[b, seq, c]` (text networks).
+    Sequence(SequenceLayer),
 }
 
 /// One input's part of a packed multi-input sample and the layers applied to it.
@@ -160,6 +163,7 @@ impl Layer {
             Layer::Residual { .. } => "Residual",
             Layer::Inputs { .. } => "Merge",
             Layer::Heads { .. } => "Heads",
+            Layer::Sequence(s) => s.type_name(),
         }
     }
 }

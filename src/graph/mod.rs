@@ -7,11 +7,13 @@
 mod layer;
 mod network;
 mod params;
+pub mod sequence;
 mod summary;
 
 pub use layer::{Activation, Branch, Layer, Merge, Node, Padding};
 pub use network::{Network, Phase};
 pub use params::ParamStore;
+pub use sequence::{NgramTable, RnnKind, SequenceLayer};
 pub use summary::{Summary, SummaryRow};
 
 use serde::{Deserialize, Serialize};

@@ -217,6 +217,7 @@ impl Network {
                 let b = self.run(shortcut, x, phase)?;
                 (a + b)?.relu()?
             }
+            Layer::Sequence(s) => s.forward(&x, &p, phase)?,
         })
     }
 
@@ -283,7 +284,7 @@ fn kernel_act(a: Activation) -> kernels::Activation {
 }
 
 /// Inverted dropout with a mask drawn from the trial's seeded generator.
-fn dropout(x: &Tensor, rate: f32, rng: &mut ChaCha8Rng) -> Result<Tensor> {
+pub(super) fn dropout(x: &Tensor, rate: f32, rng: &mut ChaCha8Rng) -> Result<Tensor> {
     let n = x.elem_count();
     let keep = 1.0 - rate;
     let scale = 1.0 / keep;

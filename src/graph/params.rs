@@ -199,6 +199,9 @@ fn init_nodes(
         for (suffix, pshape, trainable) in param_shapes(&node.layer, &shape) {
             let key = format!("{}.{}", node.name, suffix);
             let t = match suffix {
+                _ if matches!(node.layer, Layer::Sequence(_)) => {
+                    sequence_init(&node.layer, suffix, &pshape, device, rng)?
+                }
                 "kernel" | "depthwise" | "pointwise" => {
                     let (fan_in, fan_out) = fans(&pshape);
                     let limit = if Some(node.name.as_str()) == last_dense {
@@ -228,6 +231,21 @@ fn init_nodes(
         shape = output_shape(node, &shape)?;
     }
     Ok(shape)
+}
+
+/// Initial values of a sequence layer's parameter (the layer decides).
+fn sequence_init(
+    layer: &Layer,
+    suffix: &str,
+    shape: &[usize],
+    device: &Device,
+    rng: &mut ChaCha8Rng,
+) -> Result<Tensor> {
+    let v = match layer {
+        Layer::Sequence(s) => s.init_param(suffix, shape, rng),
+        _ => vec![0.0; shape.iter().product()],
+    };
+    Ok(Tensor::from_vec(v, shape, device)?)
 }
 
 fn fans(shape: &[usize]) -> (usize, usize) {

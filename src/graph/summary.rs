@@ -95,6 +95,7 @@ pub(crate) fn param_shapes(
             ("running_mean", vec![c], false),
             ("running_var", vec![c], false),
         ],
+        Layer::Sequence(s) => s.param_shapes(input),
         _ => vec![],
     }
 }
@@ -197,6 +198,7 @@ pub(crate) fn output_shape(node: &Node, input: &[usize]) -> Result<Vec<usize>> {
             }
             a
         }
+        Layer::Sequence(s) => s.output_shape(name, input)?,
         _ => input.to_vec(),
     })
 }

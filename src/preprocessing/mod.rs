@@ -1,5 +1,9 @@
 //! State fitted on the training data that travels with the model: the label encoder, the input
-//! scale and the per-channel statistics.
+//! scale and the per-channel statistics, the tokenizer of text models.
+
+mod tokenizer;
+
+pub use tokenizer::{tokenize, Tokenizer, OOV, PAD};
 
 mod series;
 
@@ -99,6 +103,9 @@ pub struct Preprocessing {
     /// Time series: the window settings and scalers, and the end of the training series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<SeriesPreprocessing>,
+    /// Text models: the tokenizer that turns raw strings into the ids the network takes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<Tokenizer>,
 }
 
 impl Preprocessing {

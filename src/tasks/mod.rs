@@ -12,3 +12,8 @@ pub use timeseries_forecaster::{
     evaluate_forecasts, forecast, series_config, series_state, Forecast, ForecastMetrics,
     LookbackScore, TimeseriesForecaster,
 };
+mod text;
+mod text_classifier;
+mod text_regressor;
+pub use text_classifier::TextClassifier;
+pub use text_regressor::TextRegressor;
