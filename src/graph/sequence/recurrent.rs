@@ -26,8 +26,8 @@ pub(super) struct Weights<'a> {
     pub recurrent_bias: Option<&'a Tensor>,
 }
 
-/// Runs one direction over `x` (as one custom op for `f32` on the CPU, else with candle
-/// operations step by step) (`[b, seq, c]`), from the last step to the first when `reverse`.
+/// Runs one direction over `x` (`[b, seq, c]`), from the last step to the first when
+/// `reverse`: as one custom op for `f32` on the CPU, else with candle operations step by step.
 /// Returns the states `[b, seq, units]` in time order (`return_sequences`), else the last state
 /// `[b, units]`.
 pub(super) fn run(
