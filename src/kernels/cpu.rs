@@ -70,7 +70,7 @@ impl<'a> CpuF32<'a> {
 
 /// A strided read-only matrix: element `(i, j)` is `data[i * rs + j * cs]`.
 #[derive(Clone, Copy)]
-pub(super) struct Mat<'a> {
+pub(crate) struct Mat<'a> {
     pub data: &'a [f32],
     pub rs: usize,
     pub cs: usize,
@@ -89,7 +89,7 @@ fn span(rows: usize, cols: usize, rs: usize, cs: usize) -> usize {
 /// Panics if a slice is too short for the given shape and strides (an internal bug, never a
 /// user error: callers derive every size from validated tensor shapes).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn matmul(
+pub(crate) fn matmul(
     m: usize,
     n: usize,
     k: usize,

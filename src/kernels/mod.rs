@@ -14,6 +14,8 @@ mod batch_norm;
 mod conv;
 mod conv_pool;
 mod cpu;
+
+pub(crate) use cpu::{matmul, Mat};
 mod fallback;
 mod pool;
 
