@@ -56,6 +56,8 @@ pub struct SearchConfig {
     pub final_fit: bool,
     /// Device to train on.
     pub device: Device,
+    /// Classification: weight of each class (index = encoded class) in the training loss.
+    pub class_weights: Option<Vec<f32>>,
 }
 
 impl Default for SearchConfig {
@@ -76,6 +78,7 @@ impl Default for SearchConfig {
             patience: 3,
             final_fit: true,
             device: Device::Cpu,
+            class_weights: None,
         }
     }
 }
@@ -229,6 +232,7 @@ impl AutoModel {
             input_shape: train.x.image_shape().to_vec(),
             label_encoder,
             class_names: train.class_names.clone(),
+            ..Default::default()
         };
         self.fit_encoded(head, train, validation, prep, InputScaling::Auto)
     }
@@ -604,6 +608,7 @@ impl AutoModel {
             seed,
             deadline,
             interrupt_at: None,
+            class_weights: self.config.class_weights.clone(),
         })
     }
 

@@ -100,6 +100,26 @@ pub enum Error {
     #[error("cannot decode image {path}: {detail}")]
     Image { path: PathBuf, detail: String },
 
+    /// An operation on a table (a polars DataFrame) failed.
+    #[error("table error: {0}")]
+    Table(String),
+
+    /// A table lacks a column that is needed.
+    #[error("column {column:?} not found; the table has {available:?}")]
+    ColumnNotFound {
+        column: String,
+        available: Vec<String>,
+    },
+
+    /// A column holds another type of values than the model was trained on, or than asked.
+    #[error("column {column:?} should hold {expected} values but holds {found}: {hint}")]
+    ColumnType {
+        column: String,
+        expected: String,
+        found: String,
+        hint: String,
+    },
+
     /// An error from the tensor library.
     #[error("tensor error: {0}")]
     Candle(#[from] candle_core::Error),

@@ -1,13 +1,16 @@
 //! The exported model: architecture JSON + safetensors weights + preprocessing state, with
 //! `save`, `load`, `predict`, `predict_proba`, `evaluate` and `summary`.
 
-use crate::data::{ImageData, ImageDataset};
+use crate::data::{ImageData, ImageDataset, Targets};
 use crate::error::{Error, Result};
 use crate::graph::{Architecture, HeadKind, Network, ParamStore, Summary};
-use crate::preprocessing::{encode_targets, Label, Preprocessing};
+use crate::preprocessing::{
+    class_targets, encode_targets, regression_targets, Label, Preprocessing, TableEncoder,
+};
 use crate::project::{temp_path, write_atomic};
-use crate::training::{evaluate, predict_outputs, Metrics};
+use crate::training::{evaluate, predict_outputs, EncodedTargets, Metrics};
 use candle_core::Device;
+use polars::prelude::DataFrame;
 use std::path::Path;
 
 /// What `predict` returns.
@@ -147,10 +150,12 @@ impl Model {
             )),
             (_, _) => {
                 let dim = self.network.arch.head.output_units();
-                Ok(Predictions::Values {
-                    values: proba.into_iter().flatten().collect(),
-                    dim,
-                })
+                let values: Vec<f32> = proba.into_iter().flatten().collect();
+                let values = match self.preprocessing.target_scaler() {
+                    Some(s) => s.invert(&values),
+                    None => values,
+                };
+                Ok(Predictions::Values { values, dim })
             }
         }
     }
@@ -159,7 +164,60 @@ impl Model {
     pub fn evaluate(&self, data: &ImageDataset) -> Result<Metrics> {
         self.check_input(&data.x)?;
         let y = encode_targets(&data.y, self.preprocessing.label_encoder.as_ref())?;
-        evaluate(&self.network, &data.x, &y)
+        match (self.preprocessing.target_scaler(), y) {
+            // The network predicts standardised targets: metrics in the target's own units.
+            (Some(s), EncodedTargets::Values { values, dim }) => {
+                let y = EncodedTargets::Values {
+                    values: s.apply(&values),
+                    dim,
+                };
+                let m = evaluate(&self.network, &data.x, &y)?;
+                let sd = s.std as f64;
+                let mse = m.mse.map(|v| v * sd * sd);
+                Ok(Metrics {
+                    loss: mse.unwrap_or(m.loss),
+                    mse,
+                    mae: m.mae.map(|v| v * sd),
+                    ..m
+                })
+            }
+            (_, y) => evaluate(&self.network, &data.x, &y),
+        }
+    }
+
+    /// The encoder of a model trained on a table (by a structured-data task).
+    fn table_encoder(&self) -> Result<&TableEncoder> {
+        self.preprocessing.columns.as_ref().ok_or_else(|| {
+            Error::Config(
+                "this model was not trained on a table: give it arrays, not a DataFrame".into(),
+            )
+        })
+    }
+
+    /// Predictions for the rows of a raw table (the columns as in training; other columns,
+    /// the target among them, are ignored).
+    pub fn predict_table(&self, df: &DataFrame) -> Result<Predictions> {
+        self.predict(&self.table_encoder()?.transform(df)?)
+    }
+
+    /// Class probabilities for the rows of a raw table.
+    pub fn predict_proba_table(&self, df: &DataFrame) -> Result<Vec<Vec<f32>>> {
+        self.predict_proba(&self.table_encoder()?.transform(df)?)
+    }
+
+    /// Loss and metrics on a raw table holding the target column the model was trained for.
+    pub fn evaluate_table(&self, df: &DataFrame) -> Result<Metrics> {
+        let enc = self.table_encoder()?;
+        let x = enc.transform(df)?;
+        let y = if self.preprocessing.label_encoder.is_some() {
+            class_targets(df, &enc.target)?
+        } else {
+            Targets::Float {
+                values: regression_targets(df, &enc.target)?,
+                dim: 1,
+            }
+        };
+        self.evaluate(&ImageDataset::new(x, y)?)
     }
 
     /// Layers with output shapes and parameter counts.

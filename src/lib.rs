@@ -40,7 +40,11 @@ pub mod prelude {
     pub use crate::display::{ConfusionMatrix, Svg};
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
-    pub use crate::tasks::{ImageClassifier, ImageRegressor};
+    pub use crate::preprocessing::{ColumnType, TableSpec};
+    pub use crate::tasks::{
+        ClassWeight, ImageClassifier, ImageRegressor, StructuredDataClassifier,
+        StructuredDataRegressor,
+    };
     pub use crate::tuners::TunerKind;
     pub use crate::{Error, Result};
 }

@@ -6,7 +6,9 @@ use autocandle::display::terminal;
 use autocandle::export::{Model, Predictions};
 use autocandle::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
+use polars::prelude::DataFrame;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -29,6 +31,39 @@ struct Cli {
 enum Task {
     ImageClassifier,
     ImageRegressor,
+    /// A table's label column (StructuredDataClassifier).
+    StructuredClassifier,
+    /// A table's numeric column (StructuredDataRegressor).
+    StructuredRegressor,
+}
+
+impl Task {
+    fn is_table(self) -> bool {
+        matches!(self, Task::StructuredClassifier | Task::StructuredRegressor)
+    }
+}
+
+/// The options of the structured-data tasks.
+#[derive(Clone, Default, clap::Args)]
+struct TableArgs {
+    /// Structured tasks: the target column (California housing: medianHouseValue).
+    #[arg(long)]
+    target: Option<String>,
+    /// Structured tasks: a separate test table, csv:<file>. Without it a seeded 20 %
+    /// holdout of --data is the test part (California housing: its seeded 80/20 split).
+    #[arg(long)]
+    test: Option<String>,
+    /// Structured classifier: `balanced` weighs each class n / (k * n_class) in the loss.
+    #[arg(long)]
+    class_weight: Option<String>,
+    /// Structured tasks: column types overriding the inferred ones, as
+    /// name=categorical,name=numerical.
+    #[arg(long)]
+    column_types: Option<String>,
+    /// Structured tasks: quantile bins of the piecewise-linear encoding of numerical
+    /// columns (0: off) [default: by the number of rows, 4 to 32].
+    #[arg(long)]
+    numeric_bins: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -38,18 +73,24 @@ enum Command {
         /// The task.
         #[arg(long, value_enum)]
         task: Task,
-        /// mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir> or digits.
+        /// mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir> or digits; for the structured
+        /// tasks csv:<file> or california_housing:<dir>.
         #[arg(long)]
         data: String,
+        #[command(flatten)]
+        table: Box<TableArgs>,
         /// Most trials.
         #[arg(long, default_value_t = 10)]
         max_trials: usize,
         /// Wall-clock budget: 90s, 30m, 1h30m.
         #[arg(long)]
         time_limit: Option<String>,
-        /// Most epochs per trial.
-        #[arg(long, default_value_t = 10)]
-        epochs: usize,
+        /// Most epochs per trial [default: 10; structured tasks 100].
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Early-stopping patience in epochs [default: 3; structured tasks 10].
+        #[arg(long)]
+        patience: Option<usize>,
         /// Seed.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -62,9 +103,9 @@ enum Command {
         /// greedy, random or bayesian.
         #[arg(long, default_value = "greedy")]
         tuner: String,
-        /// Batch size.
-        #[arg(long, default_value_t = 128)]
-        batch_size: usize,
+        /// Batch size [default: 128; structured tasks 32].
+        #[arg(long)]
+        batch_size: Option<usize>,
         /// Largest model, in parameters.
         #[arg(long)]
         max_model_size: Option<usize>,
@@ -160,10 +201,184 @@ fn load(spec: &str) -> autocandle::Result<(ImageDataset, Option<ImageDataset>)> 
             let (train, test) = holdout(&d, 0.2, 42);
             Ok((train, Some(test)))
         }
+        "csv" | "california_housing" => Err(Error::Config(format!(
+            "{kind}: is a table: use it with --task structured-classifier or structured-regressor"
+        ))),
         other => Err(Error::Config(format!(
             "unknown data source {other:?}: use mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir> or digits"
         ))),
     }
+}
+
+/// The seed of the holdout and California housing splits (fixed, so that every search is
+/// measured on the same rows).
+const SPLIT_SEED: u64 = 42;
+
+/// A table source: the training table, its test part when the source has one, and the target
+/// column when the source names it.
+struct TableSource {
+    train: DataFrame,
+    test: Option<DataFrame>,
+    target: Option<String>,
+}
+
+/// Reads `csv:<file>` or `california_housing:<dir>` (the latter split 80/20 with a fixed seed).
+fn load_table(spec: &str) -> autocandle::Result<TableSource> {
+    let (kind, path) = spec.split_once(':').unwrap_or((spec, ""));
+    match kind {
+        "csv" if !path.is_empty() => Ok(TableSource {
+            train: autocandle::data::read_csv(path)?,
+            test: None,
+            target: None,
+        }),
+        "california_housing" => {
+            let dir = if path.is_empty() {
+                std::env::var_os("AUTOCANDLE_DATA")
+                    .map(|d| PathBuf::from(d).join("california_housing"))
+                    .ok_or_else(|| {
+                        Error::Config(
+                            "california_housing: needs a folder (california_housing:<dir>) or AUTOCANDLE_DATA"
+                                .into(),
+                        )
+                    })?
+            } else {
+                PathBuf::from(path)
+            };
+            let df = datasets::california_housing(&dir)?;
+            let (train, test) = autocandle::data::train_test_split(&df, 0.2, SPLIT_SEED)?;
+            Ok(TableSource {
+                train,
+                test: Some(test),
+                target: Some(autocandle::data::CALIFORNIA_TARGET.into()),
+            })
+        }
+        _ => Err(Error::Config(format!(
+            "unknown table source {spec:?}: use csv:<file> or california_housing:<dir>"
+        ))),
+    }
+}
+
+/// Whether `spec` names a table source.
+fn is_table_spec(spec: &str) -> bool {
+    spec.starts_with("csv:") || spec.starts_with("california_housing")
+}
+
+/// Parses `name=categorical,name=numerical`.
+fn parse_column_types(s: &str) -> autocandle::Result<BTreeMap<String, ColumnType>> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|pair| {
+            let (name, ty) = pair.split_once('=').ok_or_else(|| {
+                Error::Config(format!(
+                    "cannot read the column type {pair:?}: write name=categorical or name=numerical"
+                ))
+            })?;
+            Ok((name.trim().to_string(), ty.parse()?))
+        })
+        .collect()
+}
+
+fn metrics_json(m: &autocandle::training::Metrics) -> serde_json::Value {
+    let mut v = json!({ "test_loss": m.loss });
+    if let Some(obj) = v.as_object_mut() {
+        if let Some(a) = m.accuracy {
+            obj.insert("test_accuracy".into(), json!(a));
+        }
+        if let Some(a) = m.mse {
+            obj.insert("test_mse".into(), json!(a));
+        }
+        if let Some(a) = m.mae {
+            obj.insert("test_mae".into(), json!(a));
+        }
+    }
+    v
+}
+
+/// Searches on a table; the test part is `--test`, the source's own, or a seeded 20 % holdout.
+fn fit_table(
+    task: Task,
+    data: &str,
+    args: &TableArgs,
+    config: SearchConfig,
+) -> autocandle::Result<serde_json::Value> {
+    let start = Instant::now();
+    let source = load_table(data)?;
+    let target = args
+        .target
+        .clone()
+        .or(source.target)
+        .ok_or_else(|| Error::Config("the structured tasks need --target <column>".into()))?;
+    let (train, test, test_source) = match (&args.test, source.test) {
+        (Some(spec), _) => {
+            let t = load_table(spec)?;
+            (source.train, t.train, spec.clone())
+        }
+        (None, Some(test)) => (source.train, test, "the source's 20 % test split".into()),
+        (None, None) => {
+            let (train, test) = autocandle::data::train_test_split(&source.train, 0.2, SPLIT_SEED)?;
+            (
+                train,
+                test,
+                "a 20 % holdout of --data (no --test given)".into(),
+            )
+        }
+    };
+    eprintln!(
+        "Training table: {} rows x {} columns, target {target:?}; test: {} rows ({test_source})",
+        train.height(),
+        train.width(),
+        test.height()
+    );
+    let mut spec = TableSpec {
+        numeric_bins: args.numeric_bins,
+        ..Default::default()
+    };
+    if let Some(ct) = &args.column_types {
+        spec.column_types = parse_column_types(ct)?;
+    }
+    let (model, result) = match task {
+        Task::StructuredClassifier => {
+            let mut clf = StructuredDataClassifier::new(config);
+            clf.table = spec;
+            clf.class_weight = match args.class_weight.as_deref() {
+                None | Some("none") => ClassWeight::None,
+                Some("balanced") => ClassWeight::Balanced,
+                Some(other) => {
+                    return Err(Error::Config(format!(
+                        "unknown --class-weight {other:?}: use balanced or none"
+                    )))
+                }
+            };
+            clf.on_progress(terminal::progress());
+            clf.fit(&train, &target, None)?;
+            let result = clf.result().cloned();
+            (clf.export_model()?, result)
+        }
+        _ => {
+            if args.class_weight.is_some() {
+                return Err(Error::Config(
+                    "--class-weight is for the structured classifier".into(),
+                ));
+            }
+            let mut reg = StructuredDataRegressor::new(config);
+            reg.table = spec;
+            reg.on_progress(terminal::progress());
+            reg.fit(&train, &target, None)?;
+            let result = reg.result().cloned();
+            (reg.export_model()?, result)
+        }
+    };
+    let result = result.ok_or_else(|| Error::Config("the search returned no result".into()))?;
+    let mut test_json = metrics_json(&model.evaluate_table(&test)?);
+    if let Some(obj) = test_json.as_object_mut() {
+        obj.insert("test_rows".into(), json!(test.height()));
+        obj.insert("test_source".into(), json!(test_source));
+    }
+    Ok(summary_json(
+        &result,
+        Some(test_json),
+        start.elapsed().as_secs_f64(),
+    ))
 }
 
 /// A seeded shuffle split.
@@ -196,20 +411,7 @@ fn summary_json(
 }
 
 fn test_metrics(model: &Model, test: &ImageDataset) -> autocandle::Result<serde_json::Value> {
-    let m = model.evaluate(test)?;
-    let mut v = json!({ "test_loss": m.loss });
-    if let Some(obj) = v.as_object_mut() {
-        if let Some(a) = m.accuracy {
-            obj.insert("test_accuracy".into(), json!(a));
-        }
-        if let Some(a) = m.mse {
-            obj.insert("test_mse".into(), json!(a));
-        }
-        if let Some(a) = m.mae {
-            obj.insert("test_mae".into(), json!(a));
-        }
-    }
-    Ok(v)
+    Ok(metrics_json(&model.evaluate(test)?))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -235,6 +437,11 @@ fn fit(task: Task, data: &str, config: SearchConfig) -> autocandle::Result<serde
             reg.fit(&train, None)?;
             let result = reg.result().cloned();
             (reg.export_model()?, result)
+        }
+        Task::StructuredClassifier | Task::StructuredRegressor => {
+            return Err(Error::Config(
+                "structured tasks take a table: use fit_table".into(),
+            ))
         }
     };
     let result = result.ok_or_else(|| Error::Config("the search returned no result".into()))?;
@@ -327,9 +534,11 @@ fn run(cli: Cli) -> autocandle::Result<()> {
         Command::Fit {
             task,
             data,
+            table,
             max_trials,
             time_limit,
             epochs,
+            patience,
             seed,
             project,
             overwrite,
@@ -347,6 +556,11 @@ fn run(cli: Cli) -> autocandle::Result<()> {
                     )))
                 }
             };
+            let base = if task.is_table() {
+                StructuredDataClassifier::default_config()
+            } else {
+                SearchConfig::default()
+            };
             let config = SearchConfig {
                 max_trials,
                 time_limit: time_limit.as_deref().map(parse_duration).transpose()?,
@@ -356,20 +570,39 @@ fn run(cli: Cli) -> autocandle::Result<()> {
                 project_name,
                 overwrite,
                 max_model_size,
-                epochs,
-                batch_size,
+                epochs: epochs.unwrap_or(base.epochs),
+                batch_size: batch_size.unwrap_or(base.batch_size),
+                patience: patience.unwrap_or(base.patience),
                 final_fit: !no_final_fit,
-                ..Default::default()
+                ..base
             };
-            println!("{}", fit(task, &data, config)?);
+            let summary = if task.is_table() {
+                fit_table(task, &data, &table, config)?
+            } else {
+                if table.target.is_some() || table.test.is_some() {
+                    return Err(Error::Config(
+                        "--target and --test are for the structured tasks".into(),
+                    ));
+                }
+                fit(task, &data, config)?
+            };
+            println!("{summary}");
         }
         Command::Predict { model, data, limit } => {
             let m = Model::load(&model)?;
-            let (train, test) = load(&data)?;
-            let d = test.unwrap_or(train);
-            let n = limit.unwrap_or(d.len()).min(d.len());
-            let idx: Vec<usize> = (0..n).collect();
-            match m.predict(&d.select(&idx).x)? {
+            let predictions = if is_table_spec(&data) {
+                let t = load_table(&data)?;
+                let d = t.test.unwrap_or(t.train);
+                let n = limit.unwrap_or(d.height()).min(d.height());
+                m.predict_table(&d.head(Some(n)))?
+            } else {
+                let (train, test) = load(&data)?;
+                let d = test.unwrap_or(train);
+                let n = limit.unwrap_or(d.len()).min(d.len());
+                let idx: Vec<usize> = (0..n).collect();
+                m.predict(&d.select(&idx).x)?
+            };
+            match predictions {
                 Predictions::Labels(l) => l.iter().for_each(|x| println!("{x}")),
                 Predictions::Values { values, dim } => values.chunks(dim).for_each(|r| {
                     println!(
@@ -384,8 +617,16 @@ fn run(cli: Cli) -> autocandle::Result<()> {
         }
         Command::Evaluate { model, data } => {
             let m = Model::load(&model)?;
-            let (train, test) = load(&data)?;
-            println!("{}", test_metrics(&m, test.as_ref().unwrap_or(&train))?);
+            if is_table_spec(&data) {
+                let t = load_table(&data)?;
+                println!(
+                    "{}",
+                    metrics_json(&m.evaluate_table(t.test.as_ref().unwrap_or(&t.train))?)
+                );
+            } else {
+                let (train, test) = load(&data)?;
+                println!("{}", test_metrics(&m, test.as_ref().unwrap_or(&train))?);
+            }
         }
         Command::Report { project, html } => {
             print!("{}", report(&project)?);

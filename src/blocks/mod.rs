@@ -8,6 +8,7 @@ mod image_block;
 mod normalization;
 mod resnet_block;
 mod spatial_reduction;
+mod structured_data_block;
 mod xception_block;
 
 pub use conv_block::ConvBlock;
@@ -17,6 +18,7 @@ pub use image_block::{ImageBlock, ImageBlockType};
 pub use normalization::Normalization;
 pub use resnet_block::ResNetBlock;
 pub use spatial_reduction::{ReductionType, SpatialReduction};
+pub use structured_data_block::StructuredDataBlock;
 pub use xception_block::XceptionBlock;
 
 use crate::error::Result;

@@ -5,7 +5,7 @@
 //! for regression.
 //!
 //! Ready-made datasets are in [`datasets`]; where they are found (and downloaded) is in
-//! [`source`].
+//! [`source`]. Tables (CSV files, California housing) are polars DataFrames: see [`read_csv`].
 
 mod cifar;
 mod dataset;
@@ -16,6 +16,9 @@ mod image_folder;
 mod mnist;
 mod read;
 pub mod source;
+mod table;
 
 pub use dataset::{ImageData, ImageDataset, Pixels, Split, Targets};
 pub use idx::{read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+pub(crate) use table::polars_error;
+pub use table::{read_csv, train_test_split, CALIFORNIA_TARGET};

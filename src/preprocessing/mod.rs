@@ -1,5 +1,13 @@
 //! State fitted on the training data that travels with the model: the label encoder, the input
-//! scale and the per-channel statistics.
+//! scale and the per-channel statistics, the column encoders of tables.
+
+mod columns;
+
+pub use columns::{
+    auto_bins, class_targets, regression_targets, ColumnEncoder, ColumnType, Encoding,
+    NumericScaler, TableEncoder, TableSpec, TargetScaler, ValueKind, CATEGORICAL_UNIQUE_RATIO,
+    LOG_SKEWNESS, MAX_CATEGORIES,
+};
 
 use crate::blocks::DataStats;
 use crate::data::{ImageData, Targets};
@@ -77,7 +85,7 @@ impl LabelEncoder {
 }
 
 /// Everything outside the network that `predict` needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Preprocessing {
     /// Per-sample input shape the model expects.
     pub input_shape: Vec<usize>,
@@ -86,6 +94,17 @@ pub struct Preprocessing {
     /// Class names from the dataset, indexed by integer label, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_names: Option<Vec<String>>,
+    /// Tables: the column encoders that turn a raw DataFrame into the features the network
+    /// takes (and, for regression, the target's standardisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<TableEncoder>,
+}
+
+impl Preprocessing {
+    /// The standardisation of a regression target, when the model was trained on one.
+    pub fn target_scaler(&self) -> Option<&TargetScaler> {
+        self.columns.as_ref().and_then(|c| c.target_scaler.as_ref())
+    }
 }
 
 /// Encodes targets for a classification or regression head.
