@@ -60,6 +60,8 @@ pub struct SearchConfig {
     pub final_fit: bool,
     /// Device to train on.
     pub device: Device,
+    /// Classification: weight of each class (index = encoded class) in the training loss.
+    pub class_weights: Option<Vec<f32>>,
 }
 
 impl Default for SearchConfig {
@@ -80,6 +82,7 @@ impl Default for SearchConfig {
             patience: 3,
             final_fit: true,
             device: Device::Cpu,
+            class_weights: None,
         }
     }
 }
@@ -751,6 +754,7 @@ impl AutoModel {
             seed,
             deadline,
             interrupt_at: None,
+            class_weights: self.config.class_weights.clone(),
         })
     }
 

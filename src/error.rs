@@ -128,6 +128,19 @@ pub enum Error {
     #[error("{what} is not valid UTF-8 text ({detail}): convert it to UTF-8 first (for example with iconv)")]
     NotUtf8 { what: String, detail: String },
 
+    /// An operation on a table (a polars DataFrame) failed.
+    #[error("table error: {0}")]
+    Table(String),
+
+    /// A column holds another type of values than the model was trained on, or than asked.
+    #[error("column {column:?} should hold {expected} values but holds {found}: {hint}")]
+    ColumnType {
+        column: String,
+        expected: String,
+        found: String,
+        hint: String,
+    },
+
     /// An error from the tensor library.
     #[error("tensor error: {0}")]
     Candle(#[from] candle_core::Error),

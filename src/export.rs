@@ -4,10 +4,13 @@
 use crate::data::{ImageData, ImageDataset, Targets};
 use crate::error::{Error, Result};
 use crate::graph::{Architecture, HeadKind, Network, ParamStore, Summary};
-use crate::preprocessing::{encode_targets, Label, Preprocessing};
+use crate::preprocessing::{
+    class_targets, encode_targets, regression_targets, Label, Preprocessing, TableEncoder,
+};
 use crate::project::{temp_path, write_atomic};
-use crate::training::{evaluate, evaluate_heads, predict_outputs, Metrics};
+use crate::training::{evaluate, evaluate_heads, predict_outputs, EncodedTargets, Metrics};
 use candle_core::Device;
+use polars::prelude::DataFrame;
 use std::path::Path;
 
 /// What `predict` returns.
@@ -172,10 +175,18 @@ impl Model {
                         .map(|p| enc.classes[crate::training::argmax(p)].clone())
                         .collect(),
                 ),
-                _ => Predictions::Values {
-                    dim: h.output_units(),
-                    values: rows.into_iter().flatten().collect(),
-                },
+                _ => {
+                    let values: Vec<f32> = rows.into_iter().flatten().collect();
+                    // A table regressor's network predicts the standardised target.
+                    let values = match self.preprocessing.target_scaler() {
+                        Some(s) if self.preprocessing.head_encoders.is_empty() => s.invert(&values),
+                        _ => values,
+                    };
+                    Predictions::Values {
+                        dim: h.output_units(),
+                        values,
+                    }
+                }
             });
         }
         Ok(preds)
@@ -217,7 +228,60 @@ impl Model {
     pub fn evaluate(&self, data: &ImageDataset) -> Result<Metrics> {
         self.check_input(&data.x)?;
         let y = encode_targets(&data.y, self.preprocessing.label_encoder.as_ref())?;
-        evaluate(&self.network, &data.x, &y)
+        match (self.preprocessing.target_scaler(), y) {
+            // The network predicts standardised targets: metrics in the target's own units.
+            (Some(s), EncodedTargets::Values { values, dim }) => {
+                let y = EncodedTargets::Values {
+                    values: s.apply(&values),
+                    dim,
+                };
+                let m = evaluate(&self.network, &data.x, &y)?;
+                let sd = s.std as f64;
+                let mse = m.mse.map(|v| v * sd * sd);
+                Ok(Metrics {
+                    loss: mse.unwrap_or(m.loss),
+                    mse,
+                    mae: m.mae.map(|v| v * sd),
+                    ..m
+                })
+            }
+            (_, y) => evaluate(&self.network, &data.x, &y),
+        }
+    }
+
+    /// The encoder of a model trained on a table (by a structured-data task).
+    fn table_encoder(&self) -> Result<&TableEncoder> {
+        self.preprocessing.columns.as_ref().ok_or_else(|| {
+            Error::Config(
+                "this model was not trained on a table: give it arrays, not a DataFrame".into(),
+            )
+        })
+    }
+
+    /// Predictions for the rows of a raw table (the columns as in training; other columns,
+    /// the target among them, are ignored).
+    pub fn predict_table(&self, df: &DataFrame) -> Result<Predictions> {
+        self.predict(&self.table_encoder()?.transform(df)?)
+    }
+
+    /// Class probabilities for the rows of a raw table.
+    pub fn predict_proba_table(&self, df: &DataFrame) -> Result<Vec<Vec<f32>>> {
+        self.predict_proba(&self.table_encoder()?.transform(df)?)
+    }
+
+    /// Loss and metrics on a raw table holding the target column the model was trained for.
+    pub fn evaluate_table(&self, df: &DataFrame) -> Result<Metrics> {
+        let enc = self.table_encoder()?;
+        let x = enc.transform(df)?;
+        let y = if self.preprocessing.label_encoder.is_some() {
+            class_targets(df, &enc.target)?
+        } else {
+            Targets::Float {
+                values: regression_targets(df, &enc.target)?,
+                dim: 1,
+            }
+        };
+        self.evaluate(&ImageDataset::new(x, y)?)
     }
 
     /// Layers with output shapes and parameter counts.

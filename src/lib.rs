@@ -43,9 +43,11 @@ pub mod prelude {
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
     pub use crate::inputs::InputKind;
+    pub use crate::preprocessing::{ColumnType, TableSpec};
     pub use crate::tasks::{series_config, Forecast, ForecastMetrics, TimeseriesForecaster};
     pub use crate::tasks::{
-        ImageClassifier, ImageRegressor, MultiModal, TextClassifier, TextRegressor,
+        ClassWeight, ImageClassifier, ImageRegressor, MultiModal, StructuredDataClassifier,
+        StructuredDataRegressor, TextClassifier, TextRegressor,
     };
     pub use crate::tuners::TunerKind;
     pub use crate::{Error, Result};

@@ -178,7 +178,7 @@ fn an_empty_series_is_refused() {
     let p = write_csv(dir.path(), "empty.csv", "Month,Passengers\n");
     let e = TimeSeries::read_csv(&p, &SeriesSpec::target("Passengers")).unwrap_err();
     assert!(matches!(e, Error::EmptyDataset(_)), "{e}");
-    assert!(e.to_string().contains("no rows"), "{e}");
+    assert!(e.to_string().contains("no data rows"), "{e}");
     let e = TimeSeries::from_values("y", vec![]).unwrap_err();
     assert!(matches!(e, Error::EmptyDataset(_)), "{e}");
     let p = write_csv(

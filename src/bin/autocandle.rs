@@ -6,7 +6,9 @@ use autocandle::display::terminal;
 use autocandle::export::{Model, Predictions};
 use autocandle::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
+use polars::prelude::DataFrame;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -32,70 +34,123 @@ enum Task {
     TimeseriesForecaster,
     TextClassifier,
     TextRegressor,
+    /// A table's label column (StructuredDataClassifier).
+    StructuredClassifier,
+    /// A table's numeric column (StructuredDataRegressor).
+    StructuredRegressor,
+}
+
+impl Task {
+    fn is_table(self) -> bool {
+        matches!(self, Task::StructuredClassifier | Task::StructuredRegressor)
+    }
+
+    /// The default project folder's name, under autocandle_projects/.
+    fn project(self) -> &'static str {
+        match self {
+            Task::ImageClassifier | Task::ImageRegressor => "image",
+            Task::TimeseriesForecaster => "timeseries",
+            Task::TextClassifier | Task::TextRegressor => "text",
+            Task::StructuredClassifier | Task::StructuredRegressor => "structured",
+        }
+    }
+}
+
+/// The options of the structured-data tasks.
+#[derive(Clone, Default, clap::Args)]
+struct TableArgs {
+    /// Structured classifier: `balanced` weighs each class n / (k * n_class) in the loss.
+    #[arg(long)]
+    class_weight: Option<String>,
+    /// Structured tasks: column types overriding the inferred ones, as
+    /// name=categorical,name=numerical.
+    #[arg(long)]
+    column_types: Option<String>,
+    /// Structured tasks: quantile bins of the piecewise-linear encoding of numerical
+    /// columns (0: off) [default: by the number of rows, 4 to 32].
+    #[arg(long)]
+    numeric_bins: Option<usize>,
+}
+
+/// The options of `autocandle fit`.
+#[derive(clap::Args)]
+struct FitArgs {
+    /// The task.
+    #[arg(long, value_enum)]
+    task: Task,
+    /// mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir>, digits, imdb:<tar.gz or dir>
+    /// (texts), csv:<path> (tables, series, or texts with --text-column) or
+    /// california_housing:<dir>.
+    #[arg(long)]
+    data: String,
+    /// The target column (tables, texts from a CSV file); the column(s) to forecast (series:
+    /// repeat the flag or separate names with commas). California housing: medianHouseValue.
+    #[arg(long, value_delimiter = ',')]
+    target: Vec<String>,
+    /// Test data, csv:<path>: a table or texts with the same columns as --data; for a
+    /// series, the points right after --data. Tables without it: a seeded 20 % holdout
+    /// of --data (California housing: its seeded 80/20 split).
+    #[arg(long)]
+    test: Option<String>,
+    /// Text tasks on a CSV file: the column holding the texts.
+    #[arg(long)]
+    text_column: Option<String>,
+    /// Series: hold out the last N points of --data as the test continuation.
+    #[arg(long)]
+    holdout: Option<usize>,
+    /// Series: points per input window (a few following the data's frequency are tried
+    /// when absent).
+    #[arg(long)]
+    lookback: Option<usize>,
+    /// Series: first step ahead to forecast.
+    #[arg(long, default_value_t = 1)]
+    predict_from: usize,
+    /// Series: last step ahead to forecast.
+    #[arg(long, default_value_t = 1)]
+    predict_until: usize,
+    #[command(flatten)]
+    table: Box<TableArgs>,
+    /// Most trials.
+    #[arg(long, default_value_t = 10)]
+    max_trials: usize,
+    /// Wall-clock budget: 90s, 30m, 1h30m.
+    #[arg(long)]
+    time_limit: Option<String>,
+    /// Most epochs per trial [default: 10; 100 for structured tasks and 200 for
+    /// timeseries-forecaster, with early stopping].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Early-stopping patience in epochs [default: 3; 10 for structured and series tasks].
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Project folder (resumed unless --overwrite) [default: autocandle_projects/ and
+    /// image, text, structured or timeseries].
+    #[arg(long)]
+    project: Option<PathBuf>,
+    /// Start the project over.
+    #[arg(long)]
+    overwrite: bool,
+    /// greedy, random, bayesian, hyperband or morphism.
+    #[arg(long, default_value = "greedy")]
+    tuner: String,
+    /// Batch size [default: 128; 32 for structured tasks and timeseries-forecaster].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Largest model, in parameters.
+    #[arg(long)]
+    max_model_size: Option<usize>,
+    /// Skip the final fit on training + validation data.
+    #[arg(long)]
+    no_final_fit: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Search for a network and train it; prints a JSON summary as the last line.
-    Fit {
-        /// The task.
-        #[arg(long, value_enum)]
-        task: Task,
-        /// mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir>, digits, imdb:<tar.gz or dir>
-        /// (texts), or csv:<path> for timeseries-forecaster.
-        #[arg(long)]
-        data: String,
-        /// Target column(s) to forecast (repeat the flag or separate names with commas).
-        #[arg(long, value_delimiter = ',')]
-        target: Vec<String>,
-        /// Test data, csv:<path>; for a series, the points right after --data.
-        #[arg(long)]
-        test: Option<String>,
-        /// Series: hold out the last N points of --data as the test continuation.
-        #[arg(long)]
-        holdout: Option<usize>,
-        /// Series: points per input window (a few following the data's frequency are tried
-        /// when absent).
-        #[arg(long)]
-        lookback: Option<usize>,
-        /// Series: first step ahead to forecast.
-        #[arg(long, default_value_t = 1)]
-        predict_from: usize,
-        /// Series: last step ahead to forecast.
-        #[arg(long, default_value_t = 1)]
-        predict_until: usize,
-        /// Most trials.
-        #[arg(long, default_value_t = 10)]
-        max_trials: usize,
-        /// Wall-clock budget: 90s, 30m, 1h30m.
-        #[arg(long)]
-        time_limit: Option<String>,
-        /// Most epochs per trial [default: 10; 200 for timeseries-forecaster, with early stopping].
-        #[arg(long)]
-        epochs: Option<usize>,
-        /// Seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Project folder (resumed unless --overwrite) [default: autocandle_projects/image, or
-        /// autocandle_projects/timeseries].
-        #[arg(long)]
-        project: Option<PathBuf>,
-        /// Start the project over.
-        #[arg(long)]
-        overwrite: bool,
-        /// greedy, random, bayesian, hyperband or morphism.
-        #[arg(long, default_value = "greedy")]
-        tuner: String,
-        /// Batch size [default: 128; 32 for timeseries-forecaster].
-        #[arg(long)]
-        batch_size: Option<usize>,
-        /// Largest model, in parameters.
-        #[arg(long)]
-        max_model_size: Option<usize>,
-        /// Skip the final fit on training + validation data.
-        #[arg(long)]
-        no_final_fit: bool,
-    },
+    Fit(Box<FitArgs>),
     /// Predict labels (or values) for a dataset's test part (or all of it) with a saved model;
     /// a forecaster forecasts after the end of the series in csv:<path>.
     Predict {
@@ -210,10 +265,188 @@ fn load_images(
             let (train, test) = holdout(&d, 0.2, 42);
             Ok((train, Some(test)))
         }
+        "csv" | "california_housing" => Err(Error::Config(format!(
+            "{kind}: is a table: use it with --task structured-classifier or structured-regressor"
+        ))),
         other => Err(Error::Config(format!(
             "unknown data source {other:?}: use mnist:<dir>, cifar10:<tar.gz or dir>, images:<dir>, digits or imdb:<tar.gz or dir>"
         ))),
     }
+}
+
+/// The seed of the holdout and California housing splits (fixed, so that every search is
+/// measured on the same rows).
+const SPLIT_SEED: u64 = 42;
+
+/// A table source: the training table, its test part when the source has one, and the target
+/// column when the source names it.
+struct TableSource {
+    train: DataFrame,
+    test: Option<DataFrame>,
+    target: Option<String>,
+}
+
+/// Reads `csv:<file>` or `california_housing:<dir>` (the latter split 80/20 with a fixed seed).
+fn load_table(spec: &str) -> autocandle::Result<TableSource> {
+    let (kind, path) = spec.split_once(':').unwrap_or((spec, ""));
+    match kind {
+        "csv" if !path.is_empty() => Ok(TableSource {
+            train: autocandle::data::read_csv(path)?,
+            test: None,
+            target: None,
+        }),
+        "california_housing" => {
+            let dir = if path.is_empty() {
+                std::env::var_os("AUTOCANDLE_DATA")
+                    .map(|d| PathBuf::from(d).join("california_housing"))
+                    .ok_or_else(|| {
+                        Error::Config(
+                            "california_housing: needs a folder (california_housing:<dir>) or AUTOCANDLE_DATA"
+                                .into(),
+                        )
+                    })?
+            } else {
+                PathBuf::from(path)
+            };
+            let df = datasets::california_housing(&dir)?;
+            let (train, test) = autocandle::data::train_test_split(&df, 0.2, SPLIT_SEED)?;
+            Ok(TableSource {
+                train,
+                test: Some(test),
+                target: Some(autocandle::data::CALIFORNIA_TARGET.into()),
+            })
+        }
+        _ => Err(Error::Config(format!(
+            "unknown table source {spec:?}: use csv:<file> or california_housing:<dir>"
+        ))),
+    }
+}
+
+/// Parses `name=categorical,name=numerical`.
+fn parse_column_types(s: &str) -> autocandle::Result<BTreeMap<String, ColumnType>> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|pair| {
+            let (name, ty) = pair.split_once('=').ok_or_else(|| {
+                Error::Config(format!(
+                    "cannot read the column type {pair:?}: write name=categorical or name=numerical"
+                ))
+            })?;
+            Ok((name.trim().to_string(), ty.parse()?))
+        })
+        .collect()
+}
+
+fn metrics_json(m: &autocandle::training::Metrics) -> serde_json::Value {
+    let mut v = json!({ "test_loss": m.loss });
+    if let Some(obj) = v.as_object_mut() {
+        if let Some(a) = m.accuracy {
+            obj.insert("test_accuracy".into(), json!(a));
+        }
+        if let Some(a) = m.mse {
+            obj.insert("test_mse".into(), json!(a));
+        }
+        if let Some(a) = m.mae {
+            obj.insert("test_mae".into(), json!(a));
+        }
+    }
+    v
+}
+
+/// Searches on a table; the test part is `--test`, the source's own, or a seeded 20 % holdout.
+fn fit_table(
+    task: Task,
+    data: &str,
+    target: &[String],
+    test: Option<&str>,
+    args: &TableArgs,
+    config: SearchConfig,
+) -> autocandle::Result<serde_json::Value> {
+    let start = Instant::now();
+    let source = load_table(data)?;
+    let target = match target {
+        [] => source
+            .target
+            .ok_or_else(|| Error::Config("the structured tasks need --target <column>".into()))?,
+        [one] => one.clone(),
+        more => {
+            return Err(Error::Config(format!(
+                "the structured tasks take one --target column, {} were given",
+                more.len()
+            )))
+        }
+    };
+    let (train, test, test_source) = match (test, source.test) {
+        (Some(spec), _) => {
+            let t = load_table(spec)?;
+            (source.train, t.train, spec.to_string())
+        }
+        (None, Some(test)) => (source.train, test, "the source's 20 % test split".into()),
+        (None, None) => {
+            let (train, test) = autocandle::data::train_test_split(&source.train, 0.2, SPLIT_SEED)?;
+            (
+                train,
+                test,
+                "a 20 % holdout of --data (no --test given)".into(),
+            )
+        }
+    };
+    eprintln!(
+        "Training table: {} rows x {} columns, target {target:?}; test: {} rows ({test_source})",
+        train.height(),
+        train.width(),
+        test.height()
+    );
+    let mut spec = TableSpec {
+        numeric_bins: args.numeric_bins,
+        ..Default::default()
+    };
+    if let Some(ct) = &args.column_types {
+        spec.column_types = parse_column_types(ct)?;
+    }
+    let (model, result) = match task {
+        Task::StructuredClassifier => {
+            let mut clf = StructuredDataClassifier::new(config);
+            clf.table = spec;
+            clf.class_weight = match args.class_weight.as_deref() {
+                None | Some("none") => ClassWeight::None,
+                Some("balanced") => ClassWeight::Balanced,
+                Some(other) => {
+                    return Err(Error::Config(format!(
+                        "unknown --class-weight {other:?}: use balanced or none"
+                    )))
+                }
+            };
+            clf.on_progress(terminal::progress());
+            clf.fit(&train, &target, None)?;
+            let result = clf.result().cloned();
+            (clf.export_model()?, result)
+        }
+        _ => {
+            if args.class_weight.is_some() {
+                return Err(Error::Config(
+                    "--class-weight is for the structured classifier".into(),
+                ));
+            }
+            let mut reg = StructuredDataRegressor::new(config);
+            reg.table = spec;
+            reg.on_progress(terminal::progress());
+            reg.fit(&train, &target, None)?;
+            let result = reg.result().cloned();
+            (reg.export_model()?, result)
+        }
+    };
+    let result = result.ok_or_else(|| Error::Config("the search returned no result".into()))?;
+    let mut test_json = metrics_json(&model.evaluate_table(&test)?);
+    if let Some(obj) = test_json.as_object_mut() {
+        obj.insert("test_rows".into(), json!(test.height()));
+        obj.insert("test_source".into(), json!(test_source));
+    }
+    Ok(summary_json(
+        &result,
+        Some(test_json),
+        start.elapsed().as_secs_f64(),
+    ))
 }
 
 /// A seeded shuffle split.
@@ -250,19 +483,97 @@ fn test_metrics(model: &Model, test: &Data) -> autocandle::Result<serde_json::Va
         Data::Images(train, test) => model.evaluate(test.as_ref().unwrap_or(train))?,
         Data::Texts(train, test) => model.evaluate_texts(test.as_ref().unwrap_or(train))?,
     };
-    let mut v = json!({ "test_loss": m.loss });
-    if let Some(obj) = v.as_object_mut() {
-        if let Some(a) = m.accuracy {
-            obj.insert("test_accuracy".into(), json!(a));
+    Ok(metrics_json(&m))
+}
+
+/// The texts and targets of a CSV table: `column` holds the texts, `target` the labels
+/// (classifier) or values (regressor).
+fn texts_of_table(
+    df: &DataFrame,
+    column: &str,
+    target: &str,
+    regression: bool,
+) -> autocandle::Result<TextDataset> {
+    let texts = autocandle::data::text_column(df, column)?;
+    let y = if regression {
+        Targets::Float {
+            values: autocandle::preprocessing::regression_targets(df, target)?,
+            dim: 1,
         }
-        if let Some(a) = m.mse {
-            obj.insert("test_mse".into(), json!(a));
+    } else {
+        autocandle::preprocessing::class_targets(df, target)?
+    };
+    TextDataset::new(texts, y)
+}
+
+/// Searches a text task on a CSV file's text column; the test part is `--test` or a seeded
+/// 20 % holdout.
+fn fit_text_csv(
+    task: Task,
+    data: &str,
+    target: &[String],
+    column: &str,
+    test: Option<&str>,
+    config: SearchConfig,
+) -> autocandle::Result<serde_json::Value> {
+    let start = Instant::now();
+    let regression = match task {
+        Task::TextClassifier => false,
+        Task::TextRegressor => true,
+        _ => {
+            return Err(Error::Config(
+                "--text-column is for text-classifier and text-regressor".into(),
+            ))
         }
-        if let Some(a) = m.mae {
-            obj.insert("test_mae".into(), json!(a));
+    };
+    let [target] = target else {
+        return Err(Error::Config(
+            "texts from a CSV file need one --target <column> (the labels or values)".into(),
+        ));
+    };
+    let source = load_table(data)?;
+    let (train, test, test_source) = match test {
+        Some(spec) => (source.train, load_table(spec)?.train, spec.to_string()),
+        None => {
+            let (train, test) = autocandle::data::train_test_split(&source.train, 0.2, SPLIT_SEED)?;
+            (
+                train,
+                test,
+                "a 20 % holdout of --data (no --test given)".into(),
+            )
         }
+    };
+    let train = texts_of_table(&train, column, target, regression)?;
+    let test = texts_of_table(&test, column, target, regression)?;
+    eprintln!(
+        "Training data: {} texts from column {column:?}, target {target:?}; test: {} texts ({test_source})",
+        train.len(),
+        test.len()
+    );
+    let (model, result) = if regression {
+        let mut reg = TextRegressor::new(config);
+        reg.on_progress(terminal::progress());
+        reg.fit(&train, None)?;
+        let result = reg.result().cloned();
+        (reg.export_model()?, result)
+    } else {
+        let mut clf = TextClassifier::new(config);
+        clf.on_progress(terminal::progress());
+        clf.fit(&train, None)?;
+        let result = clf.result().cloned();
+        (clf.export_model()?, result)
+    };
+    let result = result.ok_or_else(|| Error::Config("the search returned no result".into()))?;
+    let mut test_json = metrics_json(&model.evaluate_texts(&test)?);
+    if let Some(obj) = test_json.as_object_mut() {
+        obj.insert("test_rows".into(), json!(test.len()));
+        obj.insert("test_source".into(), json!(test_source));
     }
-    Ok(v)
+    Ok(summary_json(
+        &result,
+        Some(test_json),
+        start.elapsed().as_secs_f64(),
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -551,34 +862,33 @@ fn report_html(project: &std::path::Path, out: &std::path::Path) -> autocandle::
 fn run(cli: Cli) -> autocandle::Result<()> {
     match cli.command.unwrap_or(Command::Quickstart) {
         Command::Quickstart => println!("{}", quickstart()?),
-        Command::Fit {
-            task,
-            data,
-            target,
-            test,
-            holdout,
-            lookback,
-            predict_from,
-            predict_until,
-            max_trials,
-            time_limit,
-            epochs,
-            seed,
-            project,
-            overwrite,
-            tuner,
-            batch_size,
-            max_model_size,
-            no_final_fit,
-        } => {
+        Command::Fit(args) => {
+            let FitArgs {
+                task,
+                data,
+                target,
+                test,
+                text_column,
+                holdout,
+                lookback,
+                predict_from,
+                predict_until,
+                table,
+                max_trials,
+                time_limit,
+                epochs,
+                patience,
+                seed,
+                project,
+                overwrite,
+                tuner,
+                batch_size,
+                max_model_size,
+                no_final_fit,
+            } = *args;
             let series = task == Task::TimeseriesForecaster;
-            let project = project.unwrap_or_else(|| {
-                PathBuf::from(if series {
-                    "autocandle_projects/timeseries"
-                } else {
-                    "autocandle_projects/image"
-                })
-            });
+            let project = project
+                .unwrap_or_else(|| PathBuf::from("autocandle_projects").join(task.project()));
             let (directory, project_name) = match (project.parent(), project.file_name()) {
                 (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
                 _ => {
@@ -587,6 +897,13 @@ fn run(cli: Cli) -> autocandle::Result<()> {
                         project.display()
                     )))
                 }
+            };
+            let base = if task.is_table() {
+                StructuredDataClassifier::default_config()
+            } else if series {
+                autocandle::tasks::series_config(SearchConfig::default())
+            } else {
+                SearchConfig::default()
             };
             let config = SearchConfig {
                 max_trials,
@@ -597,15 +914,13 @@ fn run(cli: Cli) -> autocandle::Result<()> {
                 project_name,
                 overwrite,
                 max_model_size,
+                epochs: epochs.unwrap_or(base.epochs),
+                batch_size: batch_size.unwrap_or(base.batch_size),
+                patience: patience.unwrap_or(base.patience),
                 final_fit: !no_final_fit,
-                ..Default::default()
+                ..base
             };
-            if series {
-                let config = SearchConfig {
-                    epochs: epochs.unwrap_or(200),
-                    batch_size: batch_size.unwrap_or(32),
-                    ..autocandle::tasks::series_config(config)
-                };
+            let summary = if series {
                 let args = SeriesArgs {
                     data,
                     target,
@@ -615,29 +930,42 @@ fn run(cli: Cli) -> autocandle::Result<()> {
                     predict_from,
                     predict_until,
                 };
-                println!("{}", fit_series(&args, config)?);
+                fit_series(&args, config)?
+            } else if task.is_table() {
+                fit_table(task, &data, &target, test.as_deref(), &table, config)?
+            } else if let Some(column) = text_column {
+                fit_text_csv(task, &data, &target, &column, test.as_deref(), config)?
             } else {
-                let config = SearchConfig {
-                    epochs: epochs.unwrap_or(10),
-                    batch_size: batch_size.unwrap_or(128),
-                    ..config
-                };
-                println!("{}", fit(task, &data, config)?);
-            }
+                if !target.is_empty() || test.is_some() {
+                    return Err(Error::Config(
+                        "--target and --test are for CSV data (tables, series, texts with --text-column)"
+                            .into(),
+                    ));
+                }
+                fit(task, &data, config)?
+            };
+            println!("{summary}");
         }
         Command::Predict { model, data, limit } => {
             let m = Model::load(&model)?;
             if m.preprocessing().series.is_some() {
                 return predict_series(&m, &data);
             }
-            let predictions = match load(&data, is_regression(&m))? {
-                Data::Images(train, test) => {
-                    let d = test.unwrap_or(train);
-                    m.predict(&d.take(limit.unwrap_or(d.len())).x)?
-                }
-                Data::Texts(train, test) => {
-                    let d = test.unwrap_or(train);
-                    m.predict_texts(&d.take(limit.unwrap_or(d.len())).texts)?
+            let predictions = if m.preprocessing().columns.is_some() {
+                let t = load_table(&data)?;
+                let d = t.test.unwrap_or(t.train);
+                let n = limit.unwrap_or(d.height()).min(d.height());
+                m.predict_table(&d.head(Some(n)))?
+            } else {
+                match load(&data, is_regression(&m))? {
+                    Data::Images(train, test) => {
+                        let d = test.unwrap_or(train);
+                        m.predict(&d.take(limit.unwrap_or(d.len())).x)?
+                    }
+                    Data::Texts(train, test) => {
+                        let d = test.unwrap_or(train);
+                        m.predict_texts(&d.take(limit.unwrap_or(d.len())).texts)?
+                    }
                 }
             };
             match predictions {
@@ -655,8 +983,16 @@ fn run(cli: Cli) -> autocandle::Result<()> {
         }
         Command::Evaluate { model, data } => {
             let m = Model::load(&model)?;
-            let data = load(&data, is_regression(&m))?;
-            println!("{}", test_metrics(&m, &data)?);
+            if m.preprocessing().columns.is_some() {
+                let t = load_table(&data)?;
+                println!(
+                    "{}",
+                    metrics_json(&m.evaluate_table(t.test.as_ref().unwrap_or(&t.train))?)
+                );
+            } else {
+                let data = load(&data, is_regression(&m))?;
+                println!("{}", test_metrics(&m, &data)?);
+            }
         }
         Command::Report { project, html } => {
             print!("{}", report(&project)?);

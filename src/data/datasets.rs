@@ -147,3 +147,20 @@ pub fn digits() -> Result<ImageDataset> {
 pub fn digits_from(path: impl AsRef<Path>) -> Result<ImageDataset> {
     digits::from_file(path.as_ref())
 }
+
+/// California housing (Pace & Barry 1997, StatLib) as a DataFrame: 20,640 block groups, 8
+/// numeric columns (`longitude`, `latitude`, `housingMedianAge`, `totalRooms`,
+/// `totalBedrooms`, `population`, `households`, `medianIncome`) and the target
+/// `medianHouseValue` in units of 100,000 $ (as scikit-learn and AutoKeras's benchmark give it).
+///
+/// `dir` holds the StatLib files `cal_housing.data` (no header) and `cal_housing.domain` (the
+/// column names, in order). Split it with [`train_test_split`](super::train_test_split).
+///
+/// ```no_run
+/// let df = autocandle::datasets::california_housing("data/california_housing")?;
+/// let (train, test) = autocandle::data::train_test_split(&df, 0.2, 42)?;
+/// # Ok::<(), autocandle::Error>(())
+/// ```
+pub fn california_housing(dir: impl AsRef<Path>) -> Result<polars::prelude::DataFrame> {
+    super::table::california_housing(dir.as_ref())
+}

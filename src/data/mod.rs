@@ -5,7 +5,7 @@
 //! string class labels, or real values for regression.
 //!
 //! Ready-made datasets are in [`datasets`]; where they are found (and downloaded) is in
-//! [`source`].
+//! [`source`]. Tables (CSV files, California housing) are polars DataFrames: see [`read_csv`].
 
 mod cifar;
 mod dataset;
@@ -23,5 +23,8 @@ mod text;
 pub use dataset::{ImageData, ImageDataset, Pixels, Split, Targets};
 pub use idx::{read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
 pub use imdb::ImdbTarget;
-pub use series::{parse_time, read_csv_frame, Frequency, SeriesSpec, TimeAxis, TimeSeries};
+pub use series::{parse_time, Frequency, SeriesSpec, TimeAxis, TimeSeries};
 pub use text::{decode_utf8, TextDataset, TextSplit};
+mod table;
+pub(crate) use table::polars_error;
+pub use table::{read_csv, read_csv_text, text_column, train_test_split, CALIFORNIA_TARGET};

@@ -10,7 +10,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use polars::prelude::{CsvReadOptions, DataFrame, DataType, SerReader};
+use polars::prelude::{DataFrame, DataType};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -185,7 +185,7 @@ impl TimeSeries {
     /// Reads a CSV file with a header row. Every cell is read as text and then parsed, so that a
     /// non-numeric value in a target column is reported with its row.
     pub fn read_csv(path: impl AsRef<Path>, spec: &SeriesSpec) -> Result<Self> {
-        let df = read_csv_frame(path.as_ref())?;
+        let df = super::table::read_csv_text(path.as_ref())?;
         Self::from_dataframe(&df, spec).map_err(|e| match e {
             Error::NonNumeric {
                 column,
@@ -403,29 +403,6 @@ impl TimeSeries {
             })
             .collect()
     }
-}
-
-/// Reads a CSV file into a `DataFrame` of text columns.
-pub fn read_csv_frame(path: &Path) -> Result<DataFrame> {
-    if !path.is_file() {
-        return Err(Error::DataNotFound {
-            what: "CSV file".into(),
-            path: path.to_path_buf(),
-            hint: "give the path of a CSV file with a header row".into(),
-        });
-    }
-    let format = |e: polars::prelude::PolarsError| Error::Format {
-        path: path.to_path_buf(),
-        format: "CSV",
-        detail: e.to_string(),
-    };
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .map_err(format)?
-        .finish()
-        .map_err(format)
 }
 
 fn spec_or_err(spec: &SeriesSpec) -> Result<SeriesSpec> {

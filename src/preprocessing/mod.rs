@@ -1,13 +1,18 @@
 //! State fitted on the training data that travels with the model: the label encoder, the input
-//! scale and the per-channel statistics, the tokenizer of text models.
+//! scale and the per-channel statistics, the tokenizer of text models, the column encoders of
+//! tables.
 
+mod columns;
+mod series;
 mod tokenizer;
 
-pub use tokenizer::{tokenize, Tokenizer, OOV, PAD};
-
-mod series;
-
+pub use columns::{
+    auto_bins, class_targets, regression_targets, ColumnEncoder, ColumnType, Encoding,
+    NumericScaler, TableEncoder, TableSpec, TargetScaler, ValueKind, CATEGORICAL_UNIQUE_RATIO,
+    LOG_SKEWNESS, MAX_CATEGORIES,
+};
 pub use series::{check_horizon, multiplicative, SeriesPreprocessing, WindowNorm, Windows};
+pub use tokenizer::{tokenize, Tokenizer, OOV, PAD};
 
 use crate::blocks::DataStats;
 use crate::data::{ImageData, Targets};
@@ -106,9 +111,18 @@ pub struct Preprocessing {
     /// Text models: the tokenizer that turns raw strings into the ids the network takes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokenizer: Option<Tokenizer>,
+    /// Tables: the column encoders that turn a raw DataFrame into the features the network
+    /// takes (and, for regression, the target's standardisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<TableEncoder>,
 }
 
 impl Preprocessing {
+    /// The standardisation of a regression target, when the model was trained on one.
+    pub fn target_scaler(&self) -> Option<&TargetScaler> {
+        self.columns.as_ref().and_then(|c| c.target_scaler.as_ref())
+    }
+
     /// The label encoder of head `k` (the only head's when the model has one).
     pub fn encoder(&self, k: usize) -> Option<&LabelEncoder> {
         if self.head_encoders.is_empty() {

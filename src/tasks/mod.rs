@@ -17,3 +17,8 @@ mod text_classifier;
 mod text_regressor;
 pub use text_classifier::TextClassifier;
 pub use text_regressor::TextRegressor;
+mod structured_data;
+mod structured_data_classifier;
+mod structured_data_regressor;
+pub use structured_data_classifier::{ClassWeight, StructuredDataClassifier};
+pub use structured_data_regressor::StructuredDataRegressor;

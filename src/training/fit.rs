@@ -1,7 +1,7 @@
 //! The training loop.
 
 use super::batches::input_batch;
-use super::metrics::{compute, compute_per_head, loss};
+use super::metrics::{compute, compute_per_head, loss, weighted_loss};
 use super::{
     EncodedTargets, EpochRecord, Metrics, Optimizer, OptimizerKind, TrainData, TrainEvent,
 };
@@ -36,6 +36,9 @@ pub struct FitConfig {
     /// Abandon the epoch in progress at this instant (checked between batches): training ends
     /// with the best completed epoch, or fails with [`Error::OutOfTime`] when none completed.
     pub interrupt_at: Option<Instant>,
+    /// Classification: the weight of each class (index = encoded class) in the training loss,
+    /// for imbalanced data; `None` weighs every sample alike. Validation metrics stay unweighted.
+    pub class_weights: Option<Vec<f32>>,
 }
 
 /// Why training stopped.
@@ -110,7 +113,17 @@ pub fn fit(
             let x = input_batch(&train.x, idx, &device)?;
             let y = train.y.batch(idx, &device)?;
             let out = net.forward(&x, &mut Phase::Train(&mut rng))?;
-            let l = loss(&net.arch.head, &out, &y)?;
+            let l = match (&cfg.class_weights, &train.y) {
+                (Some(cw), EncodedTargets::Classes(labels)) => {
+                    let w: Vec<f32> = idx
+                        .iter()
+                        .map(|&i| cw.get(labels[i] as usize).copied().unwrap_or(1.0))
+                        .collect();
+                    let w = Tensor::from_vec(w, idx.len(), &device)?;
+                    weighted_loss(&net.arch.head, &out, &y, &w)?
+                }
+                _ => loss(&net.arch.head, &out, &y)?,
+            };
             let lv = l.to_scalar::<f32>()?;
             if !lv.is_finite() {
                 return Err(Error::Diverged(format!(
@@ -286,6 +299,45 @@ mod tests {
             seed: 1,
             deadline: None,
             interrupt_at,
+            class_weights: None,
+        }
+    }
+
+    #[test]
+    fn class_weights_scale_each_samples_loss() {
+        use super::super::metrics::{loss, weighted_loss};
+        let dev = Device::Cpu;
+        let y = Tensor::new(&[1u32, 0, 1], &dev).unwrap();
+        let scalar = |t: Tensor| t.to_scalar::<f32>().unwrap();
+        for (sigmoid, out) in [
+            (
+                false,
+                Tensor::new(&[[0.3f32, -1.2], [2.0, 0.5], [-0.7, 0.1]], &dev),
+            ),
+            (true, Tensor::new(&[[0.3f32], [2.0], [-0.7]], &dev)),
+        ] {
+            let out = out.unwrap();
+            let head = HeadKind::Classification {
+                num_classes: 2,
+                sigmoid,
+                multi_label: false,
+            };
+            let plain = scalar(loss(&head, &out, &y).unwrap());
+            let w = |v: [f32; 3]| Tensor::new(&v, &dev).unwrap();
+            let ones = scalar(weighted_loss(&head, &out, &y, &w([1.0, 1.0, 1.0])).unwrap());
+            assert!((plain - ones).abs() < 1e-6, "{plain} vs {ones}");
+            // Each sample's loss on its own, then a weight of 3 on the first one.
+            let each: Vec<f32> = (0..3)
+                .map(|i| {
+                    let mut v = [0.0; 3];
+                    v[i] = 3.0;
+                    scalar(weighted_loss(&head, &out, &y, &w(v)).unwrap())
+                })
+                .collect();
+            let sum: f32 = each.iter().sum::<f32>() / 3.0;
+            assert!((sum - plain).abs() < 1e-5, "{each:?} vs {plain}");
+            let first = scalar(weighted_loss(&head, &out, &y, &w([3.0, 1.0, 1.0])).unwrap());
+            assert!((first - (plain + 2.0 * each[0] / 3.0)).abs() < 1e-5);
         }
     }
 

@@ -81,6 +81,37 @@ pub(crate) fn loss(head: &HeadKind, out: &Tensor, y: &Tensor) -> Result<Tensor> 
     })
 }
 
+/// The loss of a batch of class targets `y` with a weight per sample `w` (`[b]`): the mean of
+/// `w_i * loss_i` (Keras's `class_weight`). Other heads get the unweighted [`loss`].
+pub(crate) fn weighted_loss(
+    head: &HeadKind,
+    out: &Tensor,
+    y: &Tensor,
+    w: &Tensor,
+) -> Result<Tensor> {
+    let per_sample = match head {
+        HeadKind::Classification {
+            num_classes: 2,
+            sigmoid: true,
+            multi_label: false,
+        } => {
+            let z = out.squeeze(D::Minus1)?;
+            let y = y.to_dtype(candle_core::DType::F32)?;
+            let soft = z.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?;
+            (z.relu()? - (&z * &y)?)?.add(&soft)?
+        }
+        HeadKind::Classification {
+            multi_label: false, ..
+        } => {
+            let logp = candle_nn::ops::log_softmax(out, D::Minus1)?;
+            let y = y.to_dtype(candle_core::DType::U32)?.unsqueeze(1)?;
+            logp.gather(&y, 1)?.squeeze(1)?.neg()?
+        }
+        _ => return loss(head, out, y),
+    };
+    Ok((per_sample * w)?.mean_all()?)
+}
+
 /// `mean(max(z, 0) - z * y + log(1 + exp(-|z|)))`.
 fn bce_with_logits(z: &Tensor, y: &Tensor) -> candle_core::Result<Tensor> {
     let pos = z.relu()?;

@@ -1,0 +1,755 @@
+//! Column encoders for tables, fitted on the training data and saved with the model.
+//!
+//! Each feature column is **categorical** or **numerical**. As in AutoKeras, a column is
+//! categorical when it holds non-numeric values (strings, booleans), or numbers with few
+//! distinct values (fewer than 5 % of its non-missing values are distinct); numerical
+//! otherwise. The user's `column_types` override the rule.
+//!
+//! - A numerical column is imputed with its training median, log-transformed
+//!   (`sign(v) ln(1 + |v|)`) when it is non-negative and heavily right-skewed (skewness > 2),
+//!   then standardised with the training mean and deviation. A piecewise-linear encoding over
+//!   quantile bins of the training values follows it (Gorishniy et al., "On Embeddings for
+//!   Numerical Features in Tabular Deep Learning", 2022): per bin `[a, b)`,
+//!   `clamp((v - a) / (b - a), 0, 1)`. It lets an MLP bend its response to each number, and
+//!   lowered the test error on both Titanic and California housing.
+//! - A categorical column becomes a one-hot vector over its training values (the 100 most
+//!   frequent); a value never seen in training, or a missing one, is the all-zero vector.
+//!   A categorical column of numbers also keeps its value, standardised as above.
+//! - A column with missing values in the training data gets an indicator feature (1 where the
+//!   value is missing).
+//!
+//! The result is one `f32` row of features per sample, an [`ImageData`] of shape `[n, 1, 1, f]`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::{Column, DataFrame, DataType};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{polars_error, ImageData, Targets};
+use crate::error::{Error, Result};
+
+/// The number of quantile bins of the piecewise-linear encoding for `n` training values:
+/// `round(2/3 sqrt(n))` within 4..=32 (16 for 600 rows, 32 from 2,300 on).
+pub fn auto_bins(n: usize) -> usize {
+    ((n as f64).sqrt() * 2.0 / 3.0).round().clamp(4.0, 32.0) as usize
+}
+
+/// Which columns of a table are features, how they are typed and how numbers are encoded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableSpec {
+    /// The feature columns, in order; all but the target when `None`.
+    pub column_names: Option<Vec<String>>,
+    /// Types that override the inferred ones, by column name.
+    pub column_types: BTreeMap<String, ColumnType>,
+    /// Quantile bins of the piecewise-linear encoding of numerical columns: `None` chooses
+    /// by the number of rows ([`auto_bins`]); 0 or 1 turns the encoding off (the standardised
+    /// value only).
+    pub numeric_bins: Option<usize>,
+}
+
+/// Share of distinct values below which a numeric column counts as categorical (AutoKeras's).
+pub const CATEGORICAL_UNIQUE_RATIO: f64 = 0.05;
+/// Most one-hot categories per column: the most frequent training values.
+pub const MAX_CATEGORIES: usize = 100;
+/// Skewness above which a non-negative numeric column is log-transformed.
+pub const LOG_SKEWNESS: f64 = 2.0;
+
+/// How a column is fed to the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnType {
+    /// One-hot over the training values.
+    Categorical,
+    /// Imputed, optionally log-transformed, standardised.
+    Numerical,
+}
+
+impl std::fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ColumnType::Categorical => "categorical",
+            ColumnType::Numerical => "numerical",
+        })
+    }
+}
+
+impl std::str::FromStr for ColumnType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "categorical" => Ok(ColumnType::Categorical),
+            "numerical" | "numeric" => Ok(ColumnType::Numerical),
+            other => Err(Error::Config(format!(
+                "unknown column type {other:?}: use categorical or numerical"
+            ))),
+        }
+    }
+}
+
+/// What a column held in the training data: the schema checked at predict time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueKind {
+    /// Integers or floats.
+    Number,
+    /// Strings (or polars categoricals).
+    Text,
+    /// Booleans.
+    Boolean,
+}
+
+impl std::fmt::Display for ValueKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ValueKind::Number => "numeric",
+            ValueKind::Text => "string",
+            ValueKind::Boolean => "boolean",
+        })
+    }
+}
+
+/// The values of one column; `None` is missing.
+enum Cells {
+    Numbers(Vec<Option<f64>>),
+    Texts(Vec<Option<String>>),
+}
+
+/// A column's values with the kind its dtype stands for (`None`: a column of nulls only).
+fn read_cells(col: &Column) -> Result<(Option<ValueKind>, Cells)> {
+    let dtype = col.dtype();
+    if dtype.is_primitive_numeric() {
+        let f = col.cast(&DataType::Float64).map_err(polars_error)?;
+        let v = f
+            .f64()
+            .map_err(polars_error)?
+            .iter()
+            .map(|x| x.filter(|v| v.is_finite()))
+            .collect();
+        return Ok((Some(ValueKind::Number), Cells::Numbers(v)));
+    }
+    let (kind, text) = match dtype {
+        DataType::Null => return Ok((None, Cells::Numbers(vec![None; col.len()]))),
+        DataType::String => (ValueKind::Text, col.clone()),
+        DataType::Boolean => (
+            ValueKind::Boolean,
+            col.cast(&DataType::String).map_err(polars_error)?,
+        ),
+        DataType::Categorical(..) | DataType::Enum(..) => (
+            ValueKind::Text,
+            col.cast(&DataType::String).map_err(polars_error)?,
+        ),
+        other => {
+            return Err(Error::ColumnType {
+                column: col.name().to_string(),
+                expected: "numeric, string or boolean".into(),
+                found: other.to_string(),
+                hint: "cast the column, or leave it out with column_names".into(),
+            })
+        }
+    };
+    let v = text
+        .str()
+        .map_err(polars_error)?
+        .iter()
+        .map(|s| s.map(str::trim).filter(|s| !s.is_empty()).map(String::from))
+        .collect();
+    Ok((Some(kind), Cells::Texts(v)))
+}
+
+fn column<'a>(df: &'a DataFrame, name: &str, role: &'static str) -> Result<&'a Column> {
+    df.column(name).map_err(|_| Error::ColumnNotFound {
+        column: name.to_string(),
+        role,
+        available: df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    })
+}
+
+/// The category key of a number: `3` for 3.0, `2.5` for 2.5.
+fn number_key(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// `sign(v) ln(1 + |v|)`.
+fn signed_log1p(v: f64) -> f64 {
+    v.signum() * v.abs().ln_1p()
+}
+
+/// Imputation, optional log transform and standardisation of a numeric value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericScaler {
+    /// The value a missing one is replaced with (the training median), before the transform.
+    pub fill: f64,
+    /// Whether `sign(v) ln(1 + |v|)` is applied before standardising.
+    pub log: bool,
+    /// Training mean after the transform.
+    pub mean: f64,
+    /// Training standard deviation after the transform (1 for a constant column).
+    pub std: f64,
+    /// Edges of the quantile bins of the piecewise-linear encoding (raw units, increasing);
+    /// empty: the standardised value only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bins: Vec<f64>,
+}
+
+impl NumericScaler {
+    /// Fits on the non-missing training values (at least one).
+    fn fit(values: &[f64]) -> Self {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let fill = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+        let (mean, std) = mean_std(values);
+        let skew = if std > 0.0 {
+            values
+                .iter()
+                .map(|v| ((v - mean) / std).powi(3))
+                .sum::<f64>()
+                / values.len() as f64
+        } else {
+            0.0
+        };
+        let log = sorted.first().is_some_and(|&m| m >= 0.0) && skew > LOG_SKEWNESS;
+        let (mean, std) = if log {
+            let t: Vec<f64> = values.iter().map(|&v| signed_log1p(v)).collect();
+            mean_std(&t)
+        } else {
+            (mean, std)
+        };
+        NumericScaler {
+            fill,
+            log,
+            mean,
+            std: if std > 1e-12 { std } else { 1.0 },
+            bins: vec![],
+        }
+    }
+
+    /// Adds a piecewise-linear encoding over (up to) `n_bins` quantile bins of the training
+    /// values (`sorted`); nothing when they have fewer than 3 distinct edges.
+    fn with_bins(mut self, sorted: &[f64], n_bins: usize) -> Self {
+        if n_bins < 2 || sorted.is_empty() {
+            return self;
+        }
+        let mut edges: Vec<f64> = (0..=n_bins)
+            .map(|k| sorted[(k * (sorted.len() - 1)) / n_bins])
+            .collect();
+        edges.dedup();
+        if edges.len() >= 3 {
+            self.bins = edges;
+        }
+        self
+    }
+
+    /// Number of features: the standardised value, then one per bin.
+    pub fn width(&self) -> usize {
+        1 + self.bins.len().saturating_sub(1)
+    }
+
+    /// The standardised value.
+    pub fn apply(&self, v: Option<f64>) -> f32 {
+        let v = v.unwrap_or(self.fill);
+        let v = if self.log { signed_log1p(v) } else { v };
+        ((v - self.mean) / self.std) as f32
+    }
+
+    /// Writes the [`width`](Self::width) features of one value into `out`: the standardised
+    /// value, then per bin `[a, b)` the share of it that `v` covers, `clamp((v - a) / (b - a), 0, 1)`.
+    pub fn write(&self, v: Option<f64>, out: &mut [f32]) {
+        out[0] = self.apply(v);
+        let v = v.unwrap_or(self.fill);
+        for (o, w) in out[1..].iter_mut().zip(self.bins.windows(2)) {
+            *o = ((v - w[0]) / (w[1] - w[0])).clamp(0.0, 1.0) as f32;
+        }
+    }
+}
+
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// How one column becomes features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Encoding {
+    /// One standardised value.
+    Numerical(NumericScaler),
+    /// One-hot over `vocabulary`, plus the standardised value for a column of numbers.
+    Categorical {
+        /// The training values, most frequent first; index = one-hot position.
+        vocabulary: Vec<String>,
+        /// For numbers: their standardised value, as an extra feature.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        numeric: Option<NumericScaler>,
+    },
+}
+
+/// The encoder of one feature column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnEncoder {
+    /// Column name.
+    pub name: String,
+    /// What the column held in the training data.
+    pub kind: ValueKind,
+    /// How it is encoded.
+    pub encoding: Encoding,
+    /// Whether a 0/1 "missing" feature follows (the training column had missing values).
+    pub indicator: bool,
+}
+
+impl ColumnEncoder {
+    /// The column's type.
+    pub fn column_type(&self) -> ColumnType {
+        match self.encoding {
+            Encoding::Numerical(_) => ColumnType::Numerical,
+            Encoding::Categorical { .. } => ColumnType::Categorical,
+        }
+    }
+
+    /// Number of features it makes.
+    pub fn width(&self) -> usize {
+        let body = match &self.encoding {
+            Encoding::Numerical(s) => s.width(),
+            Encoding::Categorical {
+                vocabulary,
+                numeric,
+            } => vocabulary.len() + usize::from(numeric.is_some()),
+        };
+        body + usize::from(self.indicator)
+    }
+
+    /// Names of its features: `age`, `sex=male`, `age_missing`.
+    pub fn feature_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.encoding {
+            Encoding::Numerical(s) => {
+                out.push(self.name.clone());
+                out.extend(
+                    s.bins
+                        .windows(2)
+                        .map(|w| format!("{}_in_[{},{})", self.name, w[0], w[1])),
+                );
+            }
+            Encoding::Categorical {
+                vocabulary,
+                numeric,
+            } => {
+                out.extend(vocabulary.iter().map(|v| format!("{}={v}", self.name)));
+                if numeric.is_some() {
+                    out.push(self.name.clone());
+                }
+            }
+        }
+        if self.indicator {
+            out.push(format!("{}_missing", self.name));
+        }
+        out
+    }
+
+    fn fit(
+        name: &str,
+        kind: ValueKind,
+        cells: &Cells,
+        user: Option<ColumnType>,
+        bins: Option<usize>,
+    ) -> Result<Self> {
+        let missing = match cells {
+            Cells::Numbers(v) => v.iter().filter(|x| x.is_none()).count(),
+            Cells::Texts(v) => v.iter().filter(|x| x.is_none()).count(),
+        };
+        let n = match cells {
+            Cells::Numbers(v) => v.len(),
+            Cells::Texts(v) => v.len(),
+        };
+        if missing == n {
+            return Err(Error::Config(format!(
+                "column {name:?} has no values in the training data: leave it out with column_names"
+            )));
+        }
+        let numbers: Option<Vec<f64>> = match (cells, user) {
+            (Cells::Numbers(v), _) => Some(v.iter().flatten().copied().collect()),
+            (Cells::Texts(v), Some(ColumnType::Numerical)) => Some(
+                parse_numbers(name, v)?
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<f64>>(),
+            ),
+            (Cells::Texts(_), _) => None,
+        };
+        let inferred = match &numbers {
+            None => ColumnType::Categorical,
+            Some(v) => {
+                let mut s = v.clone();
+                s.sort_by(f64::total_cmp);
+                s.dedup();
+                if (s.len() as f64) < CATEGORICAL_UNIQUE_RATIO * v.len() as f64 {
+                    ColumnType::Categorical
+                } else {
+                    ColumnType::Numerical
+                }
+            }
+        };
+        let encoding = match (user.unwrap_or(inferred), &numbers) {
+            (ColumnType::Numerical, Some(v)) => {
+                let mut sorted = v.clone();
+                sorted.sort_by(f64::total_cmp);
+                let n_bins = bins.unwrap_or_else(|| auto_bins(v.len()));
+                Encoding::Numerical(NumericScaler::fit(v).with_bins(&sorted, n_bins))
+            }
+            _ => {
+                let mut counts: HashMap<String, usize> = HashMap::new();
+                for key in keys(cells).into_iter().flatten() {
+                    *counts.entry(key).or_default() += 1;
+                }
+                let mut by_count: Vec<(String, usize)> = counts.into_iter().collect();
+                by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                by_count.truncate(MAX_CATEGORIES);
+                Encoding::Categorical {
+                    vocabulary: by_count.into_iter().map(|(k, _)| k).collect(),
+                    numeric: numbers.as_deref().map(NumericScaler::fit),
+                }
+            }
+        };
+        Ok(ColumnEncoder {
+            name: name.to_string(),
+            kind,
+            encoding,
+            indicator: missing > 0,
+        })
+    }
+
+    /// Writes the features of every row into `out` (row stride `stride`, from `offset`).
+    fn encode(&self, cells: &Cells, out: &mut [f32], stride: usize, offset: usize) -> Result<()> {
+        let is_missing: Vec<bool> = match cells {
+            Cells::Numbers(v) => v.iter().map(Option::is_none).collect(),
+            Cells::Texts(v) => v.iter().map(Option::is_none).collect(),
+        };
+        let mut col = offset;
+        match &self.encoding {
+            Encoding::Numerical(s) => {
+                let w = s.width();
+                for (i, v) in self.numbers(cells)?.into_iter().enumerate() {
+                    s.write(v, &mut out[i * stride + col..i * stride + col + w]);
+                }
+                col += w;
+            }
+            Encoding::Categorical {
+                vocabulary,
+                numeric,
+            } => {
+                let index: HashMap<&str, usize> = vocabulary
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (k.as_str(), i))
+                    .collect();
+                for (i, key) in keys(cells).into_iter().enumerate() {
+                    if let Some(&j) = key.as_deref().and_then(|k| index.get(k)) {
+                        out[i * stride + col + j] = 1.0;
+                    }
+                }
+                col += vocabulary.len();
+                if let Some(s) = numeric {
+                    for (i, v) in self.numbers(cells)?.into_iter().enumerate() {
+                        out[i * stride + col] = s.apply(v);
+                    }
+                    col += 1;
+                }
+            }
+        }
+        if self.indicator {
+            for (i, m) in is_missing.into_iter().enumerate() {
+                out[i * stride + col] = f32::from(u8::from(m));
+            }
+        }
+        Ok(())
+    }
+
+    fn numbers(&self, cells: &Cells) -> Result<Vec<Option<f64>>> {
+        match cells {
+            Cells::Numbers(v) => Ok(v.clone()),
+            Cells::Texts(v) => parse_numbers(&self.name, v),
+        }
+    }
+}
+
+/// Category keys of the cells.
+fn keys(cells: &Cells) -> Vec<Option<String>> {
+    match cells {
+        Cells::Numbers(v) => v.iter().map(|x| x.map(number_key)).collect(),
+        Cells::Texts(v) => v.clone(),
+    }
+}
+
+/// Strings of a column declared numerical, as numbers.
+fn parse_numbers(name: &str, v: &[Option<String>]) -> Result<Vec<Option<f64>>> {
+    v.iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            None => Ok(None),
+            Some(s) => s
+                .parse::<f64>()
+                .map(|x| Some(x).filter(|x| x.is_finite()))
+                .map_err(|_| Error::ColumnType {
+                    column: name.to_string(),
+                    expected: "numeric".into(),
+                    found: format!("strings ({s:?} in data row {})", i + 1),
+                    hint: "declare the column categorical, or clean that value".into(),
+                }),
+        })
+        .collect()
+}
+
+/// Standardisation of a regression target; inverted at predict time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TargetScaler {
+    /// Training mean.
+    pub mean: f32,
+    /// Training standard deviation (1 for a constant target).
+    pub std: f32,
+}
+
+impl TargetScaler {
+    /// Fits on the training targets.
+    pub fn fit(values: &[f32]) -> Self {
+        let v: Vec<f64> = values.iter().map(|&x| x as f64).collect();
+        let (mean, std) = mean_std(&v);
+        TargetScaler {
+            mean: mean as f32,
+            std: if std > 1e-12 { std as f32 } else { 1.0 },
+        }
+    }
+
+    /// Raw values to standardised ones.
+    pub fn apply(&self, values: &[f32]) -> Vec<f32> {
+        values.iter().map(|v| (v - self.mean) / self.std).collect()
+    }
+
+    /// Standardised values (network outputs) back to raw ones.
+    pub fn invert(&self, values: &[f32]) -> Vec<f32> {
+        values.iter().map(|v| v * self.std + self.mean).collect()
+    }
+}
+
+/// Every column encoder of a table, with the target's name (and, for regression, its scaler).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableEncoder {
+    /// The target column (ignored by [`TableEncoder::transform`] when present).
+    pub target: String,
+    /// One encoder per feature column, in feature order.
+    pub columns: Vec<ColumnEncoder>,
+    /// Regression: the target's standardisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_scaler: Option<TargetScaler>,
+}
+
+impl TableEncoder {
+    /// Fits the encoders of the feature columns of `df` that `spec` names (all columns but the
+    /// target by default), typed by `spec.column_types` where given, else by the rule of the
+    /// [module](self) documentation.
+    pub fn fit(df: &DataFrame, target: &str, spec: &TableSpec) -> Result<Self> {
+        let column_types = &spec.column_types;
+        column(df, target, "target")?;
+        if df.height() == 0 {
+            return Err(Error::EmptyDataset("the table has no rows".into()));
+        }
+        let names: Vec<String> = match &spec.column_names {
+            Some(names) => names.clone(),
+            None => df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .filter(|s| s != target)
+                .collect(),
+        };
+        if names.is_empty() {
+            return Err(Error::Config(format!(
+                "the table has no feature columns besides the target {target:?}"
+            )));
+        }
+        if names.iter().any(|n| n == target) {
+            return Err(Error::Config(format!(
+                "the target {target:?} cannot also be a feature column"
+            )));
+        }
+        if let Some(unknown) = column_types.keys().find(|k| !names.contains(k)) {
+            return Err(Error::Config(format!(
+                "column_types names {unknown:?}, which is not a feature column ({names:?})"
+            )));
+        }
+        let columns = names
+            .iter()
+            .map(|name| {
+                let (kind, cells) = read_cells(column(df, name, "input")?)?;
+                let kind = kind.ok_or_else(|| {
+                    Error::Config(format!(
+                        "column {name:?} has no values in the training data: leave it out with column_names"
+                    ))
+                })?;
+                ColumnEncoder::fit(
+                    name,
+                    kind,
+                    &cells,
+                    column_types.get(name).copied(),
+                    spec.numeric_bins,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TableEncoder {
+            target: target.to_string(),
+            columns,
+            target_scaler: None,
+        })
+    }
+
+    /// Number of features per row.
+    pub fn width(&self) -> usize {
+        self.columns.iter().map(ColumnEncoder::width).sum()
+    }
+
+    /// Names of the features, in order.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .flat_map(ColumnEncoder::feature_names)
+            .collect()
+    }
+
+    /// The type of each feature column.
+    pub fn column_types(&self) -> BTreeMap<String, ColumnType> {
+        self.columns
+            .iter()
+            .map(|c| (c.name.clone(), c.column_type()))
+            .collect()
+    }
+
+    /// The features of `df` (which may hold other columns, the target among them), `[n, 1, 1, f]`.
+    /// Fails when a feature column is missing or holds another kind of values than in training.
+    pub fn transform(&self, df: &DataFrame) -> Result<ImageData> {
+        let n = df.height();
+        if n == 0 {
+            return Err(Error::EmptyDataset("the table has no rows".into()));
+        }
+        let f = self.width();
+        let mut out = vec![0f32; n * f];
+        let mut offset = 0;
+        for enc in &self.columns {
+            let (kind, cells) = read_cells(column(df, &enc.name, "input")?)?;
+            if let Some(found) = kind.filter(|k| *k != enc.kind) {
+                return Err(Error::ColumnType {
+                    column: enc.name.clone(),
+                    expected: enc.kind.to_string(),
+                    found: found.to_string(),
+                    hint: "the model was trained on a table whose column held other values; \
+                           give the same schema as in training"
+                        .into(),
+                });
+            }
+            enc.encode(&cells, &mut out, f, offset)?;
+            offset += enc.width();
+        }
+        ImageData::from_f32(out, &[n, 1, 1, f])
+    }
+}
+
+/// Class labels from the column `target`: integers (from integral numbers), strings, or
+/// `"true"`/`"false"`. A missing label or a fractional number is an error.
+pub fn class_targets(df: &DataFrame, target: &str) -> Result<Targets> {
+    let (_, cells) = read_cells(column(df, target, "target")?)?;
+    let missing = |i: usize| {
+        Error::Config(format!(
+            "the target {target:?} is missing in data row {}: drop or fill such rows",
+            i + 1
+        ))
+    };
+    match cells {
+        Cells::Numbers(v) => v
+            .iter()
+            .enumerate()
+            .map(|(i, x)| match x {
+                None => Err(missing(i)),
+                Some(x) if x.fract() == 0.0 => Ok(*x as i64),
+                Some(x) => Err(Error::ColumnType {
+                    column: target.into(),
+                    expected: "class label (integer or string)".into(),
+                    found: format!("fractional numbers ({x} in data row {})", i + 1),
+                    hint: "use the regressor for real-valued targets".into(),
+                }),
+            })
+            .collect::<Result<Vec<i64>>>()
+            .map(Targets::Int),
+        Cells::Texts(v) => v
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| x.ok_or_else(|| missing(i)))
+            .collect::<Result<Vec<String>>>()
+            .map(Targets::Str),
+    }
+}
+
+/// Real values from the column `target`; a missing value or a string is an error.
+pub fn regression_targets(df: &DataFrame, target: &str) -> Result<Vec<f32>> {
+    let (kind, cells) = read_cells(column(df, target, "target")?)?;
+    match cells {
+        Cells::Numbers(v) => v
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                x.map(|x| x as f32).ok_or_else(|| {
+                    Error::Config(format!(
+                        "the target {target:?} is missing in data row {}: drop or fill such rows",
+                        i + 1
+                    ))
+                })
+            })
+            .collect(),
+        Cells::Texts(_) => Err(Error::ColumnType {
+            column: target.into(),
+            expected: "numeric".into(),
+            found: kind.map(|k| k.to_string()).unwrap_or_default(),
+            hint: "a regression target must be numbers; use the classifier for labels".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_scaler_logs_skewed_non_negative_values() {
+        let mut v: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        v.push(1e6);
+        let s = NumericScaler::fit(&v);
+        assert!(s.log, "{s:?}");
+        assert_eq!(s.fill, 50.0);
+        let flat: Vec<f64> = (0..100).map(|i| i as f64 - 50.0).collect();
+        let s = NumericScaler::fit(&flat);
+        assert!(!s.log);
+        assert!((s.apply(Some(s.mean)) - 0.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn number_keys() {
+        assert_eq!(number_key(3.0), "3");
+        assert_eq!(number_key(-2.0), "-2");
+        assert_eq!(number_key(2.5), "2.5");
+    }
+
+    #[test]
+    fn target_scaler_round_trip() {
+        let s = TargetScaler::fit(&[1.0, 2.0, 3.0]);
+        let z = s.apply(&[1.0, 3.0]);
+        assert!((z[0] + z[1]).abs() < 1e-6);
+        let back = s.invert(&z);
+        assert!((back[0] - 1.0).abs() < 1e-6 && (back[1] - 3.0).abs() < 1e-6);
+    }
+}
