@@ -1,6 +1,7 @@
 //! The `autocandle` command line.
 
 mod builtin;
+mod kernel;
 mod report;
 mod series;
 mod sources;
@@ -193,6 +194,11 @@ enum Command {
     },
     /// Run the quickstart on the digits compiled into the crate.
     Quickstart,
+    /// The Jupyter kernel "Rust (autocandle)": install, warm, uninstall.
+    Kernel {
+        #[command(subcommand)]
+        command: kernel::KernelCommand,
+    },
 }
 
 /// Parses 90s, 30m, 2h, 1h30m or plain seconds.
@@ -285,6 +291,7 @@ fn quickstart() -> autocandle::Result<serde_json::Value> {
 fn run(cli: Cli) -> autocandle::Result<()> {
     match cli.command.unwrap_or(Command::Quickstart) {
         Command::Quickstart => println!("{}", quickstart()?),
+        Command::Kernel { command } => kernel::run(command)?,
         Command::Fit(args) => {
             let FitArgs {
                 task,
