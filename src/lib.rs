@@ -42,7 +42,7 @@ pub mod prelude {
     pub use crate::display::{ConfusionMatrix, Svg};
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
-    pub use crate::inputs::InputKind;
+    pub use crate::inputs::{Input, InputData, InputKind, TextInput};
     pub use crate::preprocessing::{ColumnType, TableSpec};
     pub use crate::tasks::{series_config, Forecast, ForecastMetrics, TimeseriesForecaster};
     pub use crate::tasks::{
