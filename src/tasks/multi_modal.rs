@@ -2,6 +2,7 @@
 //! tables, windows of series), each through its own blocks, merged, optionally more blocks, then
 //! one or more heads (multi-modal and multi-task).
 
+use super::outcome::Outcome;
 use crate::automodel::{AutoModel, InputScaling, ProgressFn, SearchConfig, SearchResult};
 use crate::blocks::Block;
 use crate::data::{ImageData, Targets};
@@ -79,8 +80,7 @@ pub struct MultiModal {
     blocks: Vec<Arc<dyn Block>>,
     heads: Vec<Arc<dyn Head>>,
     progress: Option<ProgressFn>,
-    model: Option<Model>,
-    result: Option<SearchResult>,
+    outcome: Outcome,
 }
 
 impl MultiModal {
@@ -94,8 +94,7 @@ impl MultiModal {
             blocks: vec![],
             heads: vec![],
             progress: None,
-            model: None,
-            result: None,
+            outcome: Outcome::default(),
         }
     }
 
@@ -191,8 +190,7 @@ impl MultiModal {
         };
         let (model, result) =
             auto_model.fit_train_data(&head, train, val, prep, InputScaling::None)?;
-        self.model = Some(model);
-        Ok(self.result.insert(result))
+        Ok(self.outcome.set(model, result))
     }
 
     /// The user's initial configurations; untouched, the blocks' defaults with each default
@@ -249,9 +247,7 @@ impl MultiModal {
     }
 
     fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| {
-            Error::Config("call fit before predict, evaluate or export_model".into())
-        })
+        self.outcome.model()
     }
 
     /// Each head's predictions for the inputs `x` (one raw value per input).
@@ -270,13 +266,11 @@ impl MultiModal {
 
     /// The search's outcome, after `fit`.
     pub fn result(&self) -> Option<&SearchResult> {
-        self.result.as_ref()
+        self.outcome.result()
     }
 
     /// The final model, to save or use on its own.
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model
-            .take()
-            .ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.outcome.export_model()
     }
 }
