@@ -6,11 +6,10 @@ use super::{
     InputSpec,
 };
 use crate::blocks::{Block, TextBlock, TextStats};
-use crate::data::{polars_error, ImageData, Pixels};
+use crate::data::{ImageData, Pixels};
 use crate::error::{Error, Result};
 use crate::graph::NgramTable;
-use crate::preprocessing::{TableEncoder, TableSpec, Tokenizer};
-use polars::prelude::{Column, DataFrame};
+use crate::preprocessing::{TableEncoder, Tokenizer};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -128,7 +127,7 @@ pub(crate) fn fit_input<'a>(
             (Cow::Owned(ids), Some(InputEncoder::Tokenizer(tok)))
         }
         (Input::StructuredData(spec), InputData::Table(df)) => {
-            let enc = fit_table(df, spec)?;
+            let enc = TableEncoder::fit_features(df, spec)?;
             (
                 Cow::Owned(enc.transform(df)?),
                 Some(InputEncoder::Table(enc)),
@@ -176,21 +175,4 @@ fn text_stats(tok: &Tokenizer, ids: &ImageData, max_tokens: usize) -> TextStats 
         vocabulary_size: tok.vocabulary_size(),
         ngrams: Arc::new(ngrams),
     }
-}
-
-/// The column encoders of a table with no target column: [`TableEncoder::fit`] takes a target
-/// to leave out, so the fit sees the table with an extra placeholder column named so that it
-/// clashes with no feature.
-fn fit_table(df: &DataFrame, spec: &TableSpec) -> Result<TableEncoder> {
-    let mut target = String::from("__target__");
-    while df.get_column_names().iter().any(|c| c.as_str() == target) {
-        target.push('_');
-    }
-    let mut with_target = df.clone();
-    with_target
-        .with_column(Column::new(target.as_str().into(), vec![0f32; df.height()]))
-        .map_err(polars_error)?;
-    let mut enc = TableEncoder::fit(&with_target, &target, spec)?;
-    enc.target = String::new();
-    Ok(enc)
 }
