@@ -46,8 +46,12 @@ fn v(x: impl Into<Value>) -> Value {
 }
 
 /// The configurations the greedy tuner tries first: a linear map over the window (fast and
-/// strong on small, regular series), then a one-layer perceptron, then a two-layer one, all
-/// with Adam at `learning_rate`.
+/// strong on small, regular series), then a one-layer perceptron, then a two-layer one, then a
+/// recurrent network (one GRU layer of 32 units over the window's steps), then a 1-D
+/// convolutional one (two convolutions of 32 filters, kernel 3, no pooling, flattened: pooling
+/// loses the position of the latest points), all with Adam at `learning_rate`. A search of five
+/// trials or more on one lookback tries each block type; with the lookback searched, the trials
+/// are shared among the lookbacks (five per lookback for each type on each).
 pub(crate) fn initial_hps(learning_rate: f64) -> Vec<BTreeMap<String, Value>> {
     let mut linear = BTreeMap::new();
     linear.insert(format!("{BLOCK}/block_type"), v("linear"));
@@ -64,7 +68,29 @@ pub(crate) fn initial_hps(learning_rate: f64) -> Vec<BTreeMap<String, Value>> {
     let mut deeper = dense.clone();
     deeper.insert(format!("{db}/num_layers"), v(2i64));
     deeper.insert(format!("{db}/units_1"), v(64i64));
-    vec![linear, dense, deeper]
+    let rb = format!("{BLOCK}/rnn_block_1");
+    let mut rnn = linear.clone();
+    rnn.insert(format!("{BLOCK}/block_type"), v("rnn"));
+    rnn.insert(format!("{BLOCK}/units"), v(32i64));
+    rnn.insert(format!("{rb}/layer_type"), v("gru"));
+    rnn.insert(format!("{rb}/num_layers"), v(1i64));
+    rnn.insert(format!("{rb}/bidirectional"), v(false));
+    let cb = format!("{BLOCK}/conv_block_1");
+    let mut conv1d = linear.clone();
+    conv1d.insert(format!("{BLOCK}/block_type"), v("conv1d"));
+    conv1d.insert(format!("{cb}/kernel_size"), v(3i64));
+    conv1d.insert(format!("{cb}/num_blocks"), v(2i64));
+    conv1d.insert(format!("{cb}/num_layers"), v(1i64));
+    conv1d.insert(format!("{cb}/filters_0_0"), v(32i64));
+    conv1d.insert(format!("{cb}/filters_1_0"), v(32i64));
+    conv1d.insert(format!("{cb}/max_pooling"), v(false));
+    conv1d.insert(format!("{cb}/separable"), v(false));
+    conv1d.insert(format!("{cb}/dropout"), v(0.0));
+    conv1d.insert(
+        format!("{BLOCK}/spatial_reduction_1/reduction_type"),
+        v("flatten"),
+    );
+    vec![linear, dense, deeper, rnn, conv1d]
 }
 
 /// The learning rate of the initial configurations for `windows` training windows: 1e-2 when
