@@ -23,6 +23,7 @@
 //! forecast a day for a one-step forecaster), and reports the naive (last value) and
 //! seasonal-naive (same point one season before) forecasts from the same origins.
 
+use super::outcome::Outcome;
 use crate::automodel::{AutoModel, InputScaling, ProgressFn, SearchConfig, SearchResult};
 use crate::blocks::TimeseriesBlock;
 use crate::data::{ImageDataset, Targets, TimeSeries};
@@ -199,8 +200,7 @@ pub struct TimeseriesForecaster {
     pub log_transform: Option<bool>,
     /// Per-window normalisation.
     pub normalization: WindowNorm,
-    model: Option<Model>,
-    result: Option<SearchResult>,
+    outcome: Outcome,
     scores: Vec<LookbackScore>,
 }
 
@@ -217,8 +217,7 @@ impl TimeseriesForecaster {
             predict_until: 1,
             log_transform: None,
             normalization: WindowNorm::default(),
-            model: None,
-            result: None,
+            outcome: Outcome::default(),
             scores: vec![],
         }
     }
@@ -371,14 +370,14 @@ impl TimeseriesForecaster {
             .series
             .as_ref()
             .map_or(0, |s| s.lookback);
-        self.model = Some(model);
-        Ok(self.result.insert(SearchResult {
+        let result = SearchResult {
             trials,
             best_trial: format!("lookback_{lookback}/{}", chosen.best_trial),
             final_fit: chosen.final_fit,
             wall_seconds: start.elapsed().as_secs_f64(),
             model_path,
-        }))
+        };
+        Ok(self.outcome.set(model, result))
     }
 
     fn fit_lookback(
@@ -427,9 +426,7 @@ impl TimeseriesForecaster {
     }
 
     fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| {
-            Error::Config("call fit before predict, evaluate or export_model".into())
-        })
+        self.outcome.model()
     }
 
     /// The forecast after the end of the training series.
@@ -457,7 +454,7 @@ impl TimeseriesForecaster {
 
     /// The search's outcome, after `fit` (trial ids are prefixed by their lookback).
     pub fn result(&self) -> Option<&SearchResult> {
-        self.result.as_ref()
+        self.outcome.result()
     }
 
     /// The validation score of each lookback tried, after `fit`.
@@ -467,9 +464,7 @@ impl TimeseriesForecaster {
 
     /// The final model (it forecasts on its own through [`forecast`]).
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model
-            .take()
-            .ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.outcome.export_model()
     }
 }
 
