@@ -50,24 +50,29 @@ impl std::fmt::Display for HtmlView {
 }
 
 /// The label of sample `i` as people read it: the class name when the dataset has names for
-/// integer labels, the string label, or the real target(s).
+/// integer labels, the string label, or the real target(s); `?` past the end of the targets.
 pub fn label_text(y: &Targets, class_names: Option<&[String]>, i: usize) -> String {
+    let missing = || "?".to_string();
     match y {
-        Targets::Int(v) => {
-            let l = v[i];
-            match class_names.and_then(|n| usize::try_from(l).ok().and_then(|j| n.get(j))) {
-                Some(name) => name.clone(),
-                None => l.to_string(),
+        Targets::Int(v) => match v.get(i) {
+            Some(&l) => {
+                match class_names.and_then(|n| usize::try_from(l).ok().and_then(|j| n.get(j))) {
+                    Some(name) => name.clone(),
+                    None => l.to_string(),
+                }
             }
-        }
-        Targets::Str(v) => v[i].clone(),
+            None => missing(),
+        },
+        Targets::Str(v) => v.get(i).cloned().unwrap_or_else(missing),
         Targets::Float { values, dim } => {
             let d = (*dim).max(1);
-            let parts: Vec<String> = values[i * d..(i + 1) * d]
-                .iter()
-                .map(|x| format!("{x:.4}"))
-                .collect();
-            parts.join(", ")
+            match values.get(i * d..(i + 1) * d) {
+                Some(row) => {
+                    let parts: Vec<String> = row.iter().map(|x| format!("{x:.4}")).collect();
+                    parts.join(", ")
+                }
+                None => missing(),
+            }
         }
     }
 }
@@ -477,6 +482,8 @@ mod tests {
             dim: 2,
         };
         assert_eq!(label_text(&f, None, 1), "3.0000, 4.0000");
+        assert_eq!(label_text(&f, None, 2), "?");
+        assert_eq!(label_text(&y, None, 3), "?");
         assert!(class_counts(&f, None).is_none());
         let c = class_counts(&Targets::Int(vec![10, 2, 2, 1]), None).unwrap();
         assert_eq!(c, vec![("1".into(), 1), ("2".into(), 2), ("10".into(), 1)]);
