@@ -1058,3 +1058,70 @@ fn a_real_search_reports_every_trial_and_epoch_to_the_notebook_renderer() {
     assert_eq!(lines.iter().filter(|l| l.contains(" done in ")).count(), 2);
     assert!(lines.iter().any(|l| l.starts_with("Final fit:")));
 }
+
+/// Run in a child process by [`progress_is_chosen_automatically`]: a one-trial search given no
+/// progress callback.
+#[test]
+#[ignore = "a helper that progress_is_chosen_automatically runs in a child process"]
+fn child_search_without_a_progress_callback() {
+    let data = digits(120);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = quick_config(dir.path(), "auto");
+    cfg.max_trials = 1;
+    cfg.epochs = 1;
+    ImageClassifier::new(cfg).fit(&data, None).unwrap();
+}
+
+/// A search given no callback shows plain lines on standard output inside evcxr (which sets
+/// `EVCXR_IS_RUNTIME` in the process that runs a notebook's code), on standard error when that
+/// is not a terminal, and nothing with `AUTOCANDLE_PROGRESS=off`; never an escape code.
+#[test]
+fn progress_is_chosen_automatically() {
+    let run = |evcxr: bool, setting: Option<&str>| {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--ignored",
+            "--exact",
+            "child_search_without_a_progress_callback",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ]);
+        match evcxr {
+            true => cmd.env("EVCXR_IS_RUNTIME", "1"),
+            false => cmd.env_remove("EVCXR_IS_RUNTIME"),
+        };
+        match setting {
+            Some(s) => cmd.env("AUTOCANDLE_PROGRESS", s),
+            None => cmd.env_remove("AUTOCANDLE_PROGRESS"),
+        };
+        let out = cmd.output().unwrap();
+        let (o, e) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(out.status.success(), "{o}\n{e}");
+        assert!(!o.contains('\u{1b}') && !e.contains('\u{1b}'), "{o}\n{e}");
+        (o, e)
+    };
+    let shows_the_search = |s: &str| {
+        s.contains("Trial 1 of 1 (id 00): ")
+            && s.contains("  [00] epoch 1/1: loss ")
+            && s.contains("Trial 00 done in ")
+            && s.contains("Final fit: ")
+    };
+    let (out, err) = run(true, None);
+    assert!(shows_the_search(&out), "in evcxr, on stdout: {out}");
+    assert!(!err.contains("Trial 1 of 1"), "{err}");
+    let (out, err) = run(false, None);
+    assert!(
+        shows_the_search(&err),
+        "stderr is a pipe: plain lines there: {err}"
+    );
+    assert!(!out.contains("Trial 1 of 1"), "{out}");
+    let (out, err) = run(true, Some("off"));
+    assert!(
+        !out.contains("Trial ") && !err.contains("Trial "),
+        "{out}\n{err}"
+    );
+}
