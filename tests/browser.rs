@@ -1,8 +1,9 @@
 //! The HTML report of a real search in a real browser: headless Chromium loads the page that
 //! `autocandle report <project> --html` writes, runs its scripts, and the test checks what a
 //! person would see: typing into the model summary's search box filters the layer rows (and
-//! deleting the text brings them back), clicking a leaderboard header sorts the trials, no
-//! script error is logged, and a screenshot shows the page with the best trial highlighted.
+//! deleting the text brings them back), a click on a block's heading folds it, clicking a
+//! leaderboard header sorts the trials, no script error is logged, and a screenshot shows the
+//! page with the best trial highlighted.
 //!
 //! How it drives the browser: `chromium --headless --dump-dom` and `--screenshot` on a copy of
 //! the report with one extra script that reads instructions from the URL's fragment
@@ -35,7 +36,8 @@ const BROWSER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The script added to the report: it acts on the instructions in the URL's fragment.
 /// `q`: type into the summary's search box (then `clear=N`: delete N characters); `sort`:
-/// click the leaderboard header with that text (`clicks=2`: twice); `only`: hide every section
+/// click the leaderboard header with that text (`clicks=2`: twice); `toggle=N`: click the
+/// heading of the summary's N-th block (it folds); `only`: hide every section
 /// of the page but the one whose heading has that id (for the screenshots in docs/).
 const DRIVER: &str = r#"<script>(function(){
 var p=new URLSearchParams(location.hash.slice(1));
@@ -50,6 +52,8 @@ var s=p.get('sort');if(s!==null){var n=parseInt(p.get('clicks')||'1',10),hit=fal
 Array.prototype.forEach.call(document.querySelectorAll('table.ac-leaderboard thead th'),function(th){
 if(th.textContent.trim()===s){hit=true;for(var k=0;k<n;k++){th.click();}}});
 document.body.setAttribute('data-sorted',hit?s:'');}
+var tg=p.get('toggle');if(tg!==null){var ds=document.querySelectorAll('details.ac-block > summary');
+if(ds[+tg]){ds[+tg].click();}}
 var only=p.get('only');if(only!==null){var root=document.querySelector('body > .ac'),cur=null;
 Array.prototype.forEach.call(root.children,function(el){if(el.tagName==='H2'){cur=el.id;}
 if(el.tagName==='H1'||cur!==only){el.style.display='none';}});}
@@ -331,6 +335,21 @@ fn the_report_works_in_a_real_browser() {
     assert!(dom.contains("data-typed=\"\""));
     assert!(summary_rows(&dom).iter().all(|r| r.1));
     assert_eq!(hidden_blocks(&dom).0, 0);
+
+    // Each block of the summary folds and unfolds by a click on its heading.
+    let dom = browser.dump_dom(&url);
+    let open_flags = |dom: &str| -> Vec<bool> {
+        dom.split("<details class=\"ac-block\"")
+            .skip(1)
+            .map(|s| s[..s.find('>').unwrap()].contains(" open"))
+            .collect()
+    };
+    let before = open_flags(&dom);
+    assert!(before.len() >= 2 && before.iter().all(|&o| o), "{before:?}");
+    let after = open_flags(&browser.dump_dom(&format!("{url}#toggle=1")));
+    let mut expected_open = before.clone();
+    expected_open[1] = false;
+    assert_eq!(after, expected_open);
 
     // The leaderboard: best first as loaded; clicking "Trial" sorts by id, twice reverses.
     let result_trials = {
