@@ -56,7 +56,8 @@ fn draw_lines(
         .map(|p| p.0)
         .fold(len.saturating_sub(1) as f64, f64::max)
         .max(1.0);
-    let xmin = all().map(|p| p.0).fold(xmax, f64::min).min(0.0);
+    // From the first point drawn (a forecast shows only the end of its history).
+    let xmin = all().map(|p| p.0).fold(xmax, f64::min).min(xmax - 1.0);
     render(PLOT_SIZE, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(caption, (FONT, 20))
@@ -132,7 +133,14 @@ pub fn series_plot(series: &TimeSeries, columns: &[String]) -> Result<Svg> {
         .collect();
     let labels = series.time.as_ref().map(|t| t.labels.as_slice());
     let x_desc = series.time.as_ref().map_or("Position", |t| t.name.as_str());
-    draw_lines("Series", &lines, series.len(), labels, x_desc, None)
+    draw_lines(
+        &columns.join(", "),
+        &lines,
+        series.len(),
+        labels,
+        x_desc,
+        None,
+    )
 }
 
 /// A forecast after the end of `history` (its last points, enough to see the pattern), drawn
