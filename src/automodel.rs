@@ -189,7 +189,8 @@ impl AutoModel {
         }
     }
 
-    /// Sets the progress callback.
+    /// Sets the progress callback. Without one, a search shows its progress as
+    /// [`crate::display::progress::auto`] picks (plain lines in a notebook, bars on a terminal).
     pub fn on_progress(&mut self, f: ProgressFn) {
         self.progress = Some(f);
     }
@@ -384,6 +385,10 @@ impl AutoModel {
         prep: Preprocessing,
     ) -> Result<(Model, SearchResult)> {
         let start = Instant::now();
+        if self.progress.is_none() {
+            // No callback given: plain lines in a notebook or a log, bars on a terminal.
+            self.progress = Some(crate::display::progress::auto());
+        }
         let cfg = self.config.clone();
         let deadline = cfg.time_limit.map(|d| start + d);
         let project = Project::open(&cfg.directory, &cfg.project_name, cfg.overwrite)?;
