@@ -62,6 +62,10 @@ pub struct SearchConfig {
     pub device: Device,
     /// Classification: weight of each class (index = encoded class) in the training loss.
     pub class_weights: Option<Vec<f32>>,
+    /// The final model averages the outputs of the final fit and of this many best trials'
+    /// trained networks (0: the final fit alone). Small tables gain most: their validation
+    /// sets are small, so single models vary a lot.
+    pub ensemble_trials: usize,
 }
 
 impl Default for SearchConfig {
@@ -83,6 +87,7 @@ impl Default for SearchConfig {
             final_fit: true,
             device: Device::Cpu,
             class_weights: None,
+            ensemble_trials: 0,
         }
     }
 }
@@ -184,7 +189,8 @@ impl AutoModel {
         }
     }
 
-    /// Sets the progress callback.
+    /// Sets the progress callback. Without one, a search shows its progress as
+    /// [`crate::display::progress::auto`] picks (plain lines in a notebook, bars on a terminal).
     pub fn on_progress(&mut self, f: ProgressFn) {
         self.progress = Some(f);
     }
@@ -379,6 +385,10 @@ impl AutoModel {
         prep: Preprocessing,
     ) -> Result<(Model, SearchResult)> {
         let start = Instant::now();
+        if self.progress.is_none() {
+            // No callback given: plain lines in a notebook or a log, bars on a terminal.
+            self.progress = Some(crate::display::progress::auto());
+        }
         let cfg = self.config.clone();
         let deadline = cfg.time_limit.map(|d| start + d);
         let project = Project::open(&cfg.directory, &cfg.project_name, cfg.overwrite)?;
@@ -501,7 +511,11 @@ impl AutoModel {
                     reasons.join("; ")
                 })
             })?;
-            self.final_model(&project, &blocks, head, data, prep, &best, deadline)
+            let (model, fitted) =
+                self.final_model(&project, &blocks, head, data, prep, &best, deadline)?;
+            let model =
+                self.ensemble_model(&project, &blocks, head, data, model, fitted, &trials)?;
+            Ok((model, fitted))
         });
         self.blocks = blocks;
         let (model, final_fit) = outcome?;
@@ -756,6 +770,69 @@ impl AutoModel {
             interrupt_at: None,
             class_weights: self.config.class_weights.clone(),
         })
+    }
+
+    /// `model` averaged with the networks of the `ensemble_trials` best completed trials
+    /// (loaded from their checkpoints); `model` itself when that is 0 or no other trial
+    /// completed. Without a final fit, `model` is the best trial's network, which is then not
+    /// taken twice.
+    #[allow(clippy::too_many_arguments)]
+    fn ensemble_model(
+        &self,
+        project: &Project,
+        blocks: &[Box<dyn Block>],
+        head: &dyn Head,
+        data: &Prepared,
+        model: Model,
+        fitted: bool,
+        trials: &[Trial],
+    ) -> Result<Model> {
+        let k = self.config.ensemble_trials;
+        if k == 0
+            || matches!(
+                model.network().arch.head,
+                crate::graph::HeadKind::Multi { .. }
+            )
+        {
+            return Ok(model);
+        }
+        let mut ranked: Vec<&Trial> = trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::Completed && t.score.is_some_and(f64::is_finite))
+            .collect();
+        ranked.sort_by(|a, b| {
+            a.score
+                .partial_cmp(&b.score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let skip = usize::from(!fitted);
+        let mut members = Vec::new();
+        for t in ranked.into_iter().skip(skip).take(k) {
+            let arch = match &t.architecture {
+                Some(a) => a.clone(),
+                None => Self::build_architecture(
+                    blocks,
+                    head,
+                    &mut t.hyperparameters.clone(),
+                    &data.stats,
+                    &data.input_shape,
+                    data.scale,
+                )?,
+            };
+            let params = crate::graph::ParamStore::load(
+                &arch,
+                &project.trial_weights(&t.trial_id),
+                &self.config.device,
+            )?;
+            members.push(Network { arch, params });
+        }
+        if members.is_empty() {
+            return Ok(model);
+        }
+        let mut all = vec![model.network()];
+        all.extend(members.iter());
+        let network = crate::graph::ensemble(&all)?;
+        Ok(Model::new(network, model.preprocessing().clone()))
     }
 
     #[allow(clippy::too_many_arguments)]

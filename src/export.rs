@@ -4,6 +4,7 @@
 use crate::data::{ImageData, ImageDataset, Targets};
 use crate::error::{Error, Result};
 use crate::graph::{Architecture, HeadKind, Network, ParamStore, Summary};
+use crate::inputs::{to_inputs, InputData};
 use crate::preprocessing::{
     class_targets, encode_targets, regression_targets, Label, Preprocessing, TableEncoder,
 };
@@ -192,28 +193,49 @@ impl Model {
         Ok(preds)
     }
 
-    /// Each head's predictions for a multi-input model, given one array per input (in the
-    /// order of the model's inputs).
-    pub fn predict_inputs(&self, x: &[&ImageData]) -> Result<Vec<Predictions>> {
-        self.predict_heads(&self.packed(x)?)
+    /// Each head's predictions for a multi-input model, given one raw value per input (in the
+    /// order of the model's inputs): arrays, raw strings, DataFrames or windows, as in training
+    /// (see [`InputData`]). A single-input model takes one value too.
+    pub fn predict_inputs<'a, X: Clone + Into<InputData<'a>>>(
+        &self,
+        x: &[X],
+    ) -> Result<Vec<Predictions>> {
+        self.predict_heads(&self.encode_inputs(x)?)
     }
 
-    /// Each head's loss and metrics for a multi-input model.
-    pub fn evaluate_inputs(&self, x: &[&ImageData], y: &[&Targets]) -> Result<Vec<Metrics>> {
-        self.evaluate_heads(&self.packed(x)?, y)
-    }
-
-    fn packed(&self, x: &[&ImageData]) -> Result<ImageData> {
-        if self.preprocessing.inputs.is_empty() {
-            return match x {
-                [one] => Ok((*one).clone()),
-                _ => Err(Error::Config(format!(
-                    "this model takes one input, {} were given",
-                    x.len()
-                ))),
-            };
+    /// Each head's loss and metrics for a multi-input model, given one raw value per input and
+    /// one set of targets per head.
+    pub fn evaluate_inputs<'a, X: Clone + Into<InputData<'a>>>(
+        &self,
+        x: &[X],
+        y: &[&Targets],
+    ) -> Result<Vec<Metrics>> {
+        let x = self.encode_inputs(x)?;
+        if let Some(t) = y.iter().find(|t| t.len() != x.len()) {
+            return Err(Error::LengthMismatch {
+                x: x.len(),
+                y: t.len(),
+            });
         }
-        crate::inputs::pack(x, &self.preprocessing.inputs)
+        self.evaluate_heads(&x, y)
+    }
+
+    /// The array the network takes for one raw value per input: texts through the saved
+    /// tokenizer, tables through the saved column encoders, inputs packed side by side.
+    pub fn encode_inputs<'a, X: Clone + Into<InputData<'a>>>(&self, x: &[X]) -> Result<ImageData> {
+        let x = to_inputs(x);
+        if !self.preprocessing.inputs.is_empty() {
+            return crate::inputs::encode(&x, &self.preprocessing.inputs);
+        }
+        match x.as_slice() {
+            [InputData::Array(a) | InputData::Windows(a)] => Ok((*a).clone()),
+            [InputData::Texts(t)] => self.encode_texts(t),
+            [InputData::Table(df)] => self.table_encoder()?.transform(df),
+            _ => Err(Error::Config(format!(
+                "this model takes one input, {} were given",
+                x.len()
+            ))),
+        }
     }
 
     /// Each head's loss and metrics on inputs `x` with one set of targets per head (a

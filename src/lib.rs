@@ -31,6 +31,23 @@ pub mod training;
 pub mod tuners;
 
 pub use data::datasets;
+
+/// The tutorials (tutorials/*.md): their Rust blocks run as doctests, so they never rot.
+#[cfg(doctest)]
+mod tutorials {
+    #[doc = include_str!("../tutorials/mnist.md")]
+    pub struct Mnist;
+    #[doc = include_str!("../tutorials/cifar10.md")]
+    pub struct Cifar10;
+    #[doc = include_str!("../tutorials/text_imdb.md")]
+    pub struct TextImdb;
+    #[doc = include_str!("../tutorials/timeseries.md")]
+    pub struct Timeseries;
+    #[doc = include_str!("../tutorials/structured_titanic.md")]
+    pub struct StructuredTitanic;
+    #[doc = include_str!("../tutorials/how_the_search_works.md")]
+    pub struct HowTheSearchWorks;
+}
 pub use error::{Error, Result};
 pub use export::Model;
 
@@ -39,10 +56,10 @@ pub mod prelude {
     pub use crate::automodel::{AutoModel, SearchConfig, SearchEvent, SearchResult};
     pub use crate::data::{ImageData, ImageDataset, ImdbTarget, Targets, TextDataset};
     pub use crate::data::{SeriesSpec, TimeSeries};
-    pub use crate::display::{ConfusionMatrix, Svg};
+    pub use crate::display::{ConfusionMatrix, DataFramePreview, HtmlView, Svg};
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
-    pub use crate::inputs::InputKind;
+    pub use crate::inputs::{Input, InputData, InputKind, TextInput};
     pub use crate::preprocessing::{ColumnType, TableSpec};
     pub use crate::tasks::{series_config, Forecast, ForecastMetrics, TimeseriesForecaster};
     pub use crate::tasks::{

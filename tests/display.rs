@@ -659,3 +659,469 @@ fn confusion_matrix_refuses_a_regression_model() {
         Err(Error::Config(_))
     ));
 }
+
+/// The string every user-facing HTML view must escape.
+const XSS: &str = "<script>alert(1)</script>";
+const XSS_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
+
+/// A tiny RGB image dataset whose first class is named [`XSS`].
+fn hostile_images() -> ImageDataset {
+    let x = ImageData::from_u8(
+        (0..2 * 2 * 3 * 3).map(|v| v as u8 * 7).collect(),
+        &[2, 2, 3, 3],
+    )
+    .unwrap();
+    let mut d = ImageDataset::new(x, vec![0i64, 1]).unwrap();
+    d.class_names = Some(vec![XSS.to_string(), "plain".into()]);
+    d
+}
+
+#[test]
+fn a_layer_name_a_class_label_and_a_column_name_are_escaped_in_every_view() {
+    let mut ts = trials();
+    let mut t = trial(XSS, Some(0.05), TrialStatus::Completed, 1e-3, "adam", 2);
+    t.reason = Some(XSS.into());
+    ts.push(t);
+    let sum = summary(XSS, XSS);
+    let series = TimeSeries::from_columns(
+        vec![
+            (XSS.to_string(), vec![1.0, 2.0, 3.0, 2.5]),
+            ("other".to_string(), vec![0.0, 1.0, 0.0, 1.0]),
+        ],
+        &[XSS],
+    )
+    .unwrap();
+    let df = polars::df!(XSS => [Some("a"), Some(XSS), None], "n" => [1.0, 2.0, 3.0]).unwrap();
+    let texts = TextDataset::new(vec![XSS.into(), "fine".into()], vec![XSS, "ok"]).unwrap();
+    let str_labels = ImageDataset::new(hostile_images().x, vec![XSS, "b"]).unwrap();
+    let views = [
+        ("leaderboard", leaderboard_html(&ts)),
+        ("summary", summary_html(&sum)),
+        ("report", report_html(XSS, &ts, Some(&sum)).unwrap()),
+        (
+            "image preview (class names)",
+            hostile_images().preview(4).html,
+        ),
+        ("image preview (string labels)", str_labels.preview(4).html),
+        ("text preview", texts.preview(4).html),
+        ("data frame head", df.preview(5).html),
+        ("series preview", series.preview().html),
+    ];
+    for (what, html) in &views {
+        assert!(!html.contains(XSS), "{what}: raw {XSS}");
+        assert!(
+            html.contains(XSS_ESCAPED),
+            "{what}: the escaped string is missing"
+        );
+        assert_only_own_scripts(html);
+    }
+    // The label sits in the caption and the alt text of its image; the column name in the
+    // header and the legend of the plot.
+    let grid = &views[3].1;
+    assert!(grid.contains(&format!("<figcaption>{XSS_ESCAPED}</figcaption>")));
+    assert!(grid.contains(&format!("alt=\"{XSS_ESCAPED}\"")));
+    assert!(views[6].1.contains(&format!("<th>{XSS_ESCAPED}</th>")));
+    assert!(svg_texts(&views[7].1).iter().any(|t| t == XSS_ESCAPED));
+    // The forecast plot names its target too.
+    let forecast = Forecast {
+        steps: vec![1, 2],
+        targets: vec![XSS.to_string()],
+        values: vec![vec![3.0], vec![3.5]],
+    };
+    let svg = forecast.plot(&series, None);
+    assert!(!svg.as_str().contains(XSS) && svg.as_str().contains(XSS_ESCAPED));
+    // The text fallbacks carry the strings as they are (plain text is not markup).
+    assert!(hostile_images().preview(4).text.contains(XSS));
+    assert!(df.preview(5).text.contains("DataFrame: 3 rows"));
+}
+
+/// Decodes standard base64 (the test's own, to read back the inlined images).
+fn unbase64(s: &str) -> Vec<u8> {
+    let abc = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let vals: Vec<u32> = s
+        .bytes()
+        .filter(|&b| b != b'=')
+        .map(|b| abc.iter().position(|&a| a == b).expect("a base64 digit") as u32)
+        .collect();
+    let mut out = Vec::new();
+    for chunk in vals.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, v)| n | v << (18 - 6 * i));
+        for k in 0..chunk.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * k)) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn image_preview_is_a_grid_of_the_first_images_with_their_labels() {
+    let data = digits(40);
+    let view = data.preview(12);
+    let html = &view.html;
+    assert_eq!(count(html, "<figure class=\"ac-sample\">"), 12);
+    let labels = match &data.y {
+        Targets::Int(v) => v.clone(),
+        _ => unreachable!(),
+    };
+    let captions: Vec<&str> = html
+        .split("<figcaption>")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap())
+        .collect();
+    let expected: Vec<String> = labels[..12].iter().map(|l| l.to_string()).collect();
+    assert_eq!(captions, expected);
+    assert!(html.contains("ImageDataset: 40 images of 8\u{d7}8\u{d7}1, 10 classes"));
+    // Each image is a PNG of the sample's size whose pixels follow the sample's (stretched
+    // from 0..=16 to 0..=255).
+    let urls: Vec<&str> = html
+        .split("src=\"data:image/png;base64,")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert_eq!(urls.len(), 12);
+    let img = image::load_from_memory(&unbase64(urls[0]))
+        .unwrap()
+        .to_luma8();
+    assert_eq!(img.dimensions(), (8, 8));
+    let pixels: Vec<f32> = (0..64).map(|i| data.x.pixels.get(i)).collect();
+    let hi = (0..12 * 64)
+        .map(|i| data.x.pixels.get(i))
+        .fold(0f32, f32::max);
+    for (k, p) in img.pixels().enumerate() {
+        let want = (pixels[k] / hi * 255.0).round() as u8;
+        assert_eq!(p.0[0], want, "pixel {k}");
+    }
+    // Scaled up for the eye: 8 px images drawn at 56 px.
+    assert!(html.contains("width=\"56\" height=\"56\""));
+    assert!(view.text.starts_with("ImageDataset: 40 images"));
+    assert!(view
+        .text
+        .contains(&format!("First 12 labels: {}", expected.join(", "))));
+    // Asking for more than there is shows them all.
+    assert_eq!(count(&data.preview(100).html, "<figure"), 40);
+}
+
+#[test]
+fn data_frame_series_and_text_previews_show_their_data() {
+    let df = polars::df!(
+        "name" => ["Ann", "Bob", "Cy"],
+        "age" => [Some(22.0), None, Some(40.5)]
+    )
+    .unwrap();
+    let v = df.preview(2);
+    let rows = body_rows(&v.html);
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows[0].contains("<td>Ann</td>") && rows[0].contains("<td>22.0</td>"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[1].contains("<td class=\"ac-null\">null</td>"));
+    assert!(v
+        .html
+        .contains("<tr class=\"ac-dtype\"><td></td><td>str</td><td>f64</td></tr>"));
+    assert!(v.html.contains("The first 2 of 3 rows."));
+    assert!(v.text.contains("Ann") && !v.text.contains("Cy"));
+
+    let months: Vec<String> = (0..24)
+        .map(|i| format!("{}-{:02}", 1949 + i / 12, i % 12 + 1))
+        .collect();
+    let y: Vec<f64> = (0..24).map(|i| 100.0 + i as f64).collect();
+    let sdf = polars::df!("Month" => months, "Passengers" => y).unwrap();
+    let s = TimeSeries::from_dataframe(&sdf, &SeriesSpec::target("Passengers")).unwrap();
+    let p = s.preview();
+    assert!(p
+        .html
+        .contains("TimeSeries: 24 points, 1 column(s), monthly frequency"));
+    assert!(p.html.contains("Month from 1949-01 to 1950-12"));
+    assert!(p.html.contains("<td>Passengers</td><td>target</td><td class=\"num\">100.000</td><td class=\"num\">111.500</td><td class=\"num\">123.000</td>"));
+    let svg = s.plot();
+    assert_is_svg(svg.as_str());
+    // One line through the 24 points, in the first palette colour.
+    let lines = polylines_with_stroke(svg.as_str(), "#1F77B4");
+    assert_eq!(lines.len(), 1, "{svg}");
+    assert_eq!(count(lines[0], ","), 24);
+    assert!(svg_texts(svg.as_str())
+        .iter()
+        .any(|t| t.starts_with("1949-")));
+
+    // A forecast after the series with the actual continuation: history, actual and forecast.
+    let (train, test) = s.split_last(6).unwrap();
+    let f = Forecast {
+        steps: (1..=6).collect(),
+        targets: vec!["Passengers".into()],
+        values: (0..6).map(|k| vec![118.0 + k as f64]).collect(),
+    };
+    let fsvg = f.plot(&train, Some(&test));
+    let texts = svg_texts(fsvg.as_str());
+    for name in [
+        "Passengers (history)",
+        "Passengers (actual)",
+        "Passengers (forecast)",
+    ] {
+        assert!(texts.iter().any(|t| t == name), "{name}: {texts:?}");
+    }
+
+    let t = TextDataset::new(vec!["a".repeat(500), "short".into()], vec![1i64, 0]).unwrap();
+    let tv = t.preview(5);
+    assert_eq!(body_rows(&tv.html).len(), 2);
+    assert!(tv.html.contains(&format!("{}\u{2026}", "a".repeat(240))));
+    assert!(!tv.html.contains(&"a".repeat(241)));
+    assert!(tv.text.contains("Per class: 0: 1, 1: 1"));
+}
+
+#[test]
+fn text_fallbacks_say_what_the_html_shows() {
+    let ts = trials();
+    let result = SearchResult {
+        trials: ts.clone(),
+        best_trial: "01".into(),
+        final_fit: true,
+        wall_seconds: 12.0,
+        model_path: PathBuf::from("proj/best_model"),
+    };
+    let text = result.to_text();
+    assert!(text.starts_with("Search result: 4 trial(s), best trial 01; final fit: yes"));
+    // The text leaderboard, best first.
+    let ids: Vec<&str> = text
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(ids, ["01", "00", "02", "03"]);
+    let t = ts[1].to_text();
+    assert!(
+        t.starts_with("Trial 01 (completed): validation loss 0.2000, 4 epoch(s)"),
+        "{t}"
+    );
+    assert!(t.contains("\n  optimizer = sgd"));
+    let cm =
+        ConfusionMatrix::new(vec!["a".into(), "b".into()], vec![vec![3, 1], vec![0, 4]]).unwrap();
+    assert_eq!(
+        cm.to_text(),
+        "true |    a    b  (columns: predicted)\n   a |    3    1\n   b |    0    4\naccuracy 0.8750"
+    );
+    let svg = Svg::message("x", (300, 100));
+    assert_eq!(
+        svg.to_text(),
+        "[SVG plot, 300\u{d7}100; .save(\"plot.svg\") writes it to a file]"
+    );
+}
+
+/// A search's events as a notebook shows them: trial n of N, the hyperparameters that
+/// changed, each epoch's metrics, a heartbeat inside long epochs, and how the trial ended.
+#[test]
+fn notebook_progress_is_plain_readable_lines() {
+    use autocandle::training::TrainEvent;
+    let mut p = NotebookProgress::with_heartbeat(None);
+    let mut lines = Vec::new();
+    let mut feed = |p: &mut NotebookProgress, e: SearchEvent| lines.extend(p.lines(&e));
+    feed(
+        &mut p,
+        SearchEvent::TrialStart {
+            trial_id: "00".into(),
+            index: 0,
+            max_trials: 3,
+            changed: vec![("optimizer".into(), "adam".into())],
+            params: 12_345,
+            parent: None,
+            operation: None,
+        },
+    );
+    let train = |event| SearchEvent::Train {
+        trial_id: "00".into(),
+        event,
+    };
+    feed(
+        &mut p,
+        train(TrainEvent::EpochStart {
+            epoch: 1,
+            epochs: 2,
+            batches: 3,
+        }),
+    );
+    for b in 1..=3 {
+        feed(
+            &mut p,
+            train(TrainEvent::Batch {
+                batch: b,
+                batches: 3,
+                loss: 0.5,
+            }),
+        );
+    }
+    let rec = epochs(1, 1e-3, 1.0).remove(0);
+    feed(&mut p, train(TrainEvent::EpochEnd(rec)));
+    let done = trial("00", Some(0.5), TrialStatus::Completed, 1e-3, "adam", 1);
+    let better = trial("07", Some(0.2), TrialStatus::Completed, 1e-3, "adam", 1);
+    feed(
+        &mut p,
+        SearchEvent::TrialEnd {
+            trial: Box::new(done.clone()),
+            leaderboard: vec![done.clone()],
+        },
+    );
+    feed(
+        &mut p,
+        SearchEvent::TrialEnd {
+            trial: Box::new(done.clone()),
+            leaderboard: vec![better, done],
+        },
+    );
+    let mut failed = trial("02", None, TrialStatus::Failed, 1e-3, "adam", 0);
+    failed.reason = Some("out of memory".into());
+    feed(
+        &mut p,
+        SearchEvent::TrialEnd {
+            trial: Box::new(failed),
+            leaderboard: vec![],
+        },
+    );
+    feed(
+        &mut p,
+        SearchEvent::FinalFitStart {
+            epochs: 2,
+            samples: 300,
+        },
+    );
+    assert_eq!(
+        lines,
+        [
+            "Trial 1 of 3 (id 00): 12,345 parameters",
+            "  optimizer = adam",
+            "  [00] epoch 1/2: loss 2.0000 acc 0.5000 | val loss 2.2000 acc 0.4000 (1.0 s)",
+            "Trial 00 done in 3.2 s: val loss 0.5000, val acc 0.8750; best so far.",
+            "Trial 00 done in 3.2 s: val loss 0.5000, val acc 0.8750; best so far: trial 07 (val loss 0.2000, val acc 0.9500).",
+            "Trial 02 failed: out of memory",
+            "Final fit: the best configuration on all 300 training samples, 2 epoch(s).",
+        ]
+    );
+    // With a heartbeat due at every batch, the batches before the last one get a line.
+    let mut beat = NotebookProgress::with_heartbeat(Some(std::time::Duration::ZERO));
+    let mut hb = Vec::new();
+    for b in 1..=3 {
+        hb.extend(beat.lines(&train(TrainEvent::Batch {
+            batch: b,
+            batches: 3,
+            loss: 0.25,
+        })));
+    }
+    assert_eq!(
+        hb,
+        [
+            "  [00] batch 1/3, loss 0.2500",
+            "  [00] batch 2/3, loss 0.2500"
+        ]
+    );
+    for l in lines.iter().chain(&hb) {
+        assert!(!l.contains('\u{1b}') && !l.contains('\r'), "{l:?}");
+    }
+}
+
+#[test]
+fn a_real_search_reports_every_trial_and_epoch_to_the_notebook_renderer() {
+    use std::sync::{Arc, Mutex};
+    let data = digits(200);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = quick_config(dir.path(), "nb");
+    cfg.epochs = 2;
+    let mut clf = ImageClassifier::new(cfg);
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&lines);
+    let mut p = NotebookProgress::with_heartbeat(None);
+    clf.on_progress(Box::new(move |e| sink.lock().unwrap().extend(p.lines(e))));
+    clf.fit(&data, None).unwrap();
+    let lines = lines.lock().unwrap();
+    let starts: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("Trial ") && l.contains(" of 2 "))
+        .collect();
+    assert_eq!(starts.len(), 2, "{lines:#?}");
+    assert!(starts[0].starts_with("Trial 1 of 2") && starts[1].starts_with("Trial 2 of 2"));
+    let epochs = lines.iter().filter(|l| l.contains("] epoch ")).count();
+    let trained: usize = clf
+        .result()
+        .unwrap()
+        .trials
+        .iter()
+        .map(|t| t.history.len())
+        .sum();
+    let final_epochs = lines
+        .iter()
+        .filter(|l| l.starts_with("  [final fit] epoch "))
+        .count();
+    assert!(final_epochs >= 1, "{lines:#?}");
+    assert_eq!(epochs, trained + final_epochs);
+    assert_eq!(lines.iter().filter(|l| l.contains(" done in ")).count(), 2);
+    assert!(lines.iter().any(|l| l.starts_with("Final fit:")));
+}
+
+/// Run in a child process by [`progress_is_chosen_automatically`]: a one-trial search given no
+/// progress callback.
+#[test]
+#[ignore = "a helper that progress_is_chosen_automatically runs in a child process"]
+fn child_search_without_a_progress_callback() {
+    let data = digits(120);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = quick_config(dir.path(), "auto");
+    cfg.max_trials = 1;
+    cfg.epochs = 1;
+    ImageClassifier::new(cfg).fit(&data, None).unwrap();
+}
+
+/// A search given no callback shows plain lines on standard output inside evcxr (which sets
+/// `EVCXR_IS_RUNTIME` in the process that runs a notebook's code), on standard error when that
+/// is not a terminal, and nothing with `AUTOCANDLE_PROGRESS=off`; never an escape code.
+#[test]
+fn progress_is_chosen_automatically() {
+    let run = |evcxr: bool, setting: Option<&str>| {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--ignored",
+            "--exact",
+            "child_search_without_a_progress_callback",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ]);
+        match evcxr {
+            true => cmd.env("EVCXR_IS_RUNTIME", "1"),
+            false => cmd.env_remove("EVCXR_IS_RUNTIME"),
+        };
+        match setting {
+            Some(s) => cmd.env("AUTOCANDLE_PROGRESS", s),
+            None => cmd.env_remove("AUTOCANDLE_PROGRESS"),
+        };
+        let out = cmd.output().unwrap();
+        let (o, e) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(out.status.success(), "{o}\n{e}");
+        assert!(!o.contains('\u{1b}') && !e.contains('\u{1b}'), "{o}\n{e}");
+        (o, e)
+    };
+    let shows_the_search = |s: &str| {
+        s.contains("Trial 1 of 1 (id 00): ")
+            && s.contains("  [00] epoch 1/1: loss ")
+            && s.contains("Trial 00 done in ")
+            && s.contains("Final fit: ")
+    };
+    let (out, err) = run(true, None);
+    assert!(shows_the_search(&out), "in evcxr, on stdout: {out}");
+    assert!(!err.contains("Trial 1 of 1"), "{err}");
+    let (out, err) = run(false, None);
+    assert!(
+        shows_the_search(&err),
+        "stderr is a pipe: plain lines there: {err}"
+    );
+    assert!(!out.contains("Trial 1 of 1"), "{out}");
+    let (out, err) = run(true, Some("off"));
+    assert!(
+        !out.contains("Trial ") && !err.contains("Trial "),
+        "{out}\n{err}"
+    );
+}

@@ -238,6 +238,36 @@ fn classifier_learns_titanic_and_round_trips_through_save_and_load() {
 }
 
 #[test]
+fn the_final_model_averages_the_final_fit_and_the_best_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, eval) = (titanic("train"), titanic("eval"));
+    let mut clf = StructuredDataClassifier::new(SearchConfig {
+        max_trials: 3,
+        ensemble_trials: 2,
+        ..quick(dir.path(), "ensemble", 8)
+    });
+    clf.fit(&train, "survived", None).unwrap();
+    let model = clf.export_model().unwrap();
+    let arch = model.architecture();
+    assert_eq!(arch.nodes.len(), 1, "{:?}", arch.nodes);
+    assert_eq!(arch.nodes[0].name, autocandle::graph::ENSEMBLE_NODE);
+    match &arch.nodes[0].layer {
+        autocandle::graph::Layer::Inputs { branches, .. } => {
+            assert_eq!(branches.len(), 3, "the final fit and the 2 best trials")
+        }
+        other => panic!("expected the ensemble's branches, got {other:?}"),
+    }
+    let acc = model.evaluate_table(&eval).unwrap().accuracy.unwrap();
+    assert!(acc > 165.0 / 264.0 + 0.08, "accuracy {acc}");
+    model.save(dir.path().join("saved")).unwrap();
+    let loaded = Model::load(dir.path().join("saved")).unwrap();
+    assert_eq!(
+        loaded.predict_proba_table(&eval).unwrap(),
+        model.predict_proba_table(&eval).unwrap()
+    );
+}
+
+#[test]
 fn class_weights_reach_the_training_loss_and_change_what_is_learnt() {
     use autocandle::graph::{Activation, Architecture, HeadKind, Layer, Network, Node};
     use autocandle::training::{fit, EncodedTargets, FitConfig, OptimizerKind, TrainData};

@@ -442,3 +442,66 @@ fn the_command_line_fits_predicts_and_evaluates_text() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("imdb:"));
 }
+
+/// Writes `d` as a CSV file with a `review` column and a `sentiment` column (`neg`/`pos`).
+fn write_reviews_csv(path: &Path, d: &TextDataset) {
+    let Targets::Int(y) = &d.y else {
+        panic!("sentiment labels")
+    };
+    let mut f = std::fs::File::create(path).unwrap();
+    writeln!(f, "id,review,sentiment").unwrap();
+    for (i, (t, l)) in d.texts.iter().zip(y).enumerate() {
+        let label = if *l == 1 { "pos" } else { "neg" };
+        writeln!(f, "{i},\"{}\",{label}", t.replace('"', "\"\"")).unwrap();
+    }
+}
+
+#[test]
+fn cli_fits_texts_from_a_csv_column_and_names_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, test) = (dir.path().join("train.csv"), dir.path().join("test.csv"));
+    write_reviews_csv(&train, &balanced(&imdb().train, 600));
+    write_reviews_csv(&test, &balanced(&imdb().test, 200));
+    let run = |column: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_autocandle"))
+            .args(["fit", "--task", "text-classifier", "--data"])
+            .arg(format!("csv:{}", train.display()))
+            .arg("--test")
+            .arg(format!("csv:{}", test.display()))
+            .args(["--target", "sentiment", "--text-column", column])
+            .args([
+                "--max-trials",
+                "1",
+                "--epochs",
+                "4",
+                "--seed",
+                "2",
+                "--project",
+            ])
+            .arg(dir.path().join("project"))
+            .arg("--overwrite")
+            .output()
+            .unwrap()
+    };
+    let out = run("review");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(v["test_rows"], 200, "{last}");
+    let acc = v["test_accuracy"].as_f64().unwrap();
+    assert!(acc > 0.6, "test accuracy {acc}: {last}");
+    assert!(
+        stderr.contains("600 texts from column \"review\""),
+        "{stderr}"
+    );
+
+    let out = run("text");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("text column \"text\"") && stderr.contains("id, review, sentiment"),
+        "{stderr}"
+    );
+}

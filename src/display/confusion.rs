@@ -46,9 +46,15 @@ impl ConfusionMatrix {
             .unwrap_or_else(|e| Svg::message(&e.to_string(), (480, 200)))
     }
 
-    /// Shows the heat map in evcxr (the Rust Jupyter kernel).
+    /// Shows the heat map in evcxr (the Rust Jupyter kernel), the text table as the fallback.
     pub fn evcxr_display(&self) {
-        self.plot().evcxr_display();
+        print!(
+            "{}",
+            super::html::evcxr_bundle(&[
+                ("image/svg+xml", self.plot().as_str()),
+                ("text/plain", &self.to_text()),
+            ])
+        );
     }
 }
 

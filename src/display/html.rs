@@ -62,7 +62,13 @@ pub const CSS: &str = "\
 .ac input[type=search]{padding:3px 6px;width:22em;margin:4px 0;}\
 .ac svg{max-width:100%;height:auto;}\
 .ac dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px;margin:4px 0;}\
-.ac dt{color:#555;}.ac dd{margin:0;}";
+.ac dt{color:#555;}.ac dd{margin:0;}\
+.ac .ac-grid{display:flex;flex-wrap:wrap;gap:10px;margin:6px 0;}\
+.ac figure.ac-sample{margin:0;text-align:center;}\
+.ac figure.ac-sample img{image-rendering:pixelated;border:1px solid #ddd;display:block;}\
+.ac figcaption{font-size:12px;margin-top:2px;max-width:96px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;}\
+.ac td.ac-null{color:#999;font-style:italic;}\
+.ac tr.ac-dtype td{color:#777;font-size:11px;background:#fafafa;}";
 
 /// `<style>` with [`CSS`].
 pub fn style_tag() -> String {
@@ -105,6 +111,34 @@ pub fn sort_key(v: Option<f64>) -> String {
     }
 }
 
+/// Standard base64 (RFC 4648, with padding), for images inlined as `data:` URLs.
+///
+/// ```
+/// use autocandle::display::html::base64;
+/// assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+/// assert_eq!(base64(b"fo"), "Zm8=");
+/// ```
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// The text evcxr reads as rich output: `content` between the begin and end markers.
 pub fn evcxr_content(mime: &str, content: &str) -> String {
     format!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT\n")
@@ -113,6 +147,21 @@ pub fn evcxr_content(mime: &str, content: &str) -> String {
 /// Prints `content` as rich output of type `mime` for evcxr (the Rust Jupyter kernel).
 pub fn evcxr_print(mime: &str, content: &str) {
     print!("{}", evcxr_content(mime, content));
+}
+
+/// One output with several representations (a MIME bundle): evcxr collects every block a
+/// display method prints into one map from MIME type to content, and the front end shows the
+/// richest one it can (HTML in Jupyter, the `text/plain` one in a terminal REPL).
+pub fn evcxr_bundle(parts: &[(&str, &str)]) -> String {
+    parts.iter().map(|(m, c)| evcxr_content(m, c)).collect()
+}
+
+/// Prints an HTML view with its plain-text fallback as one evcxr output.
+pub fn evcxr_print_html(html: &str, text: &str) {
+    print!(
+        "{}",
+        evcxr_bundle(&[("text/html", html), ("text/plain", text)])
+    );
 }
 
 /// A small script that makes the table with id `table_id` sortable by clicking its headers.
@@ -159,6 +208,33 @@ mod tests {
         assert_eq!(
             evcxr_content("text/html", "<b>x</b>"),
             "EVCXR_BEGIN_CONTENT text/html\n<b>x</b>\nEVCXR_END_CONTENT\n"
+        );
+    }
+
+    #[test]
+    fn base64_matches_the_rfc_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, coded) in cases {
+            assert_eq!(base64(plain.as_bytes()), coded, "{plain}");
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
+    }
+
+    #[test]
+    fn a_bundle_holds_each_representation() {
+        let b = evcxr_bundle(&[("text/html", "<b>x</b>"), ("text/plain", "x")]);
+        assert_eq!(
+            b,
+            "EVCXR_BEGIN_CONTENT text/html\n<b>x</b>\nEVCXR_END_CONTENT\n\
+EVCXR_BEGIN_CONTENT text/plain\nx\nEVCXR_END_CONTENT\n"
         );
     }
 

@@ -1,19 +1,23 @@
 //! Rich output in notebooks: `evcxr_display` for the types a notebook shows (evcxr, the Rust
 //! Jupyter kernel, calls a method of that name on a cell's value and reads what it prints), and
-//! plot shortcuts on [`SearchResult`].
+//! plot shortcuts on [`SearchResult`]. Each display prints the HTML view and a `text/plain`
+//! fallback as one output (a MIME bundle); the data previews are in
+//! [`crate::display::preview`].
 
-use super::html::{escape, evcxr_print, fragment, num};
-use super::leaderboard::leaderboard_table;
+use super::confusion::ConfusionMatrix;
+use super::html::{escape, evcxr_print_html, fragment, num};
+use super::leaderboard::{leaderboard_table, ranked};
 use super::plots::{hyperparameter_plot, learning_curves_plot, objective_plot, PLOT_SIZE};
 use super::report::overview;
 use super::summary_view::summary_html;
 use super::svg::Svg;
+use super::terminal::leaderboard;
 use super::trial_view::trial_html;
 use crate::automodel::SearchResult;
 use crate::error::Result;
 use crate::export::Model;
 use crate::graph::Summary;
-use crate::tuners::Trial;
+use crate::tuners::{Trial, TrialStatus};
 
 /// A plot, or an image that says why it could not be drawn.
 fn or_message(r: Result<Svg>) -> Svg {
@@ -37,9 +41,23 @@ impl SearchResult {
         fragment(&s)
     }
 
-    /// Shows [`SearchResult::to_html`] in evcxr.
+    /// The result as plain text: the best trial, the final fit and the leaderboard, best first.
+    pub fn to_text(&self) -> String {
+        let board: Vec<Trial> = ranked(&self.trials).into_iter().cloned().collect();
+        format!(
+            "Search result: {} trial(s), best trial {}; final fit: {}; {:.1} s in all; model saved in {}\n{}",
+            self.trials.len(),
+            self.best_trial,
+            if self.final_fit { "yes" } else { "no" },
+            self.wall_seconds,
+            self.model_path.display(),
+            leaderboard(&board)
+        )
+    }
+
+    /// Shows [`SearchResult::to_html`] in evcxr ([`SearchResult::to_text`] as the fallback).
     pub fn evcxr_display(&self) {
-        evcxr_print("text/html", &self.to_html());
+        evcxr_print_html(&self.to_html(), &self.to_text());
     }
 
     /// The validation loss of each trial with the best so far (see
@@ -67,9 +85,38 @@ impl Trial {
         trial_html(self)
     }
 
-    /// Shows [`Trial::to_html`] in evcxr.
+    /// The trial as plain text: status, objective, parameters, time and hyperparameters.
+    pub fn to_text(&self) -> String {
+        let status = match self.status {
+            TrialStatus::Completed => "completed",
+            TrialStatus::Failed => "failed",
+            TrialStatus::Running => "running",
+        };
+        let mut s = format!(
+            "Trial {} ({status}): validation loss {}, {} epoch(s), {:.1} s",
+            self.trial_id,
+            num(self.score, 4),
+            self.history.len(),
+            self.seconds
+        );
+        if let Some(a) = self.best_metrics.and_then(|m| m.accuracy) {
+            s += &format!(", validation accuracy {a:.4}");
+        }
+        if let Some(p) = self.params {
+            s += &format!(", {p} parameters");
+        }
+        if let Some(r) = &self.reason {
+            s += &format!("\nFailure: {r}");
+        }
+        for (k, v) in self.hyperparameters.active_values() {
+            s += &format!("\n  {k} = {v}");
+        }
+        s
+    }
+
+    /// Shows [`Trial::to_html`] in evcxr ([`Trial::to_text`] as the fallback).
     pub fn evcxr_display(&self) {
-        evcxr_print("text/html", &self.to_html());
+        evcxr_print_html(&self.to_html(), &self.to_text());
     }
 
     /// This trial's training and validation loss per epoch.
@@ -84,9 +131,9 @@ impl Summary {
         summary_html(self)
     }
 
-    /// Shows [`Summary::to_html`] in evcxr.
+    /// Shows [`Summary::to_html`] in evcxr (the text table as the fallback).
     pub fn evcxr_display(&self) {
-        evcxr_print("text/html", &self.to_html());
+        evcxr_print_html(&self.to_html(), &self.to_string());
     }
 }
 
@@ -96,11 +143,42 @@ impl Model {
         Ok(self.summary()?.to_html())
     }
 
-    /// Shows the model's summary in evcxr (or why it could not be made).
+    /// Shows the model's summary in evcxr (or why it could not be made), the text table as the
+    /// fallback.
     pub fn evcxr_display(&self) {
-        let html = self.summary_html().unwrap_or_else(|e| {
-            fragment(&format!("<p>No summary: {}</p>", escape(&e.to_string())))
-        });
-        evcxr_print("text/html", &html);
+        match self.summary() {
+            Ok(sum) => sum.evcxr_display(),
+            Err(e) => evcxr_print_html(
+                &fragment(&format!("<p>No summary: {}</p>", escape(&e.to_string()))),
+                &format!("No summary: {e}"),
+            ),
+        }
+    }
+}
+
+impl ConfusionMatrix {
+    /// The matrix as a text table: true classes down, predicted across, and the accuracy.
+    pub fn to_text(&self) -> String {
+        let w = self
+            .classes
+            .iter()
+            .map(|c| c.chars().count())
+            .chain(self.counts.iter().flatten().map(|n| n.to_string().len()))
+            .max()
+            .unwrap_or(1)
+            .max(4);
+        let mut s = format!("{:>w$} |", "true");
+        for c in &self.classes {
+            s += &format!(" {c:>w$}");
+        }
+        s += "  (columns: predicted)\n";
+        for (c, row) in self.classes.iter().zip(&self.counts) {
+            s += &format!("{c:>w$} |");
+            for n in row {
+                s += &format!(" {n:>w$}");
+            }
+            s += "\n";
+        }
+        s + &format!("accuracy {:.4}", self.accuracy())
     }
 }

@@ -1,6 +1,6 @@
 //! [`Svg`]: an SVG document as a string, shown by evcxr as an image and saved atomically.
 
-use super::html::{escape, evcxr_print};
+use super::html::{escape, evcxr_bundle};
 use crate::error::Result;
 use crate::project::write_atomic;
 use std::path::Path;
@@ -43,9 +43,29 @@ impl Svg {
         save_svg(path, &self.0)
     }
 
-    /// Shows the plot in evcxr (the Rust Jupyter kernel) as an `image/svg+xml` output.
+    /// A line of text that stands for the image where it cannot be drawn.
+    pub fn to_text(&self) -> String {
+        let attr = |name: &str| {
+            let key = format!(" {name}=\"");
+            let at = self.0.find(&key)? + key.len();
+            let len = self.0[at..].find('"')?;
+            Some(self.0[at..at + len].to_string())
+        };
+        match (attr("width"), attr("height")) {
+            (Some(w), Some(h)) => {
+                format!("[SVG plot, {w}\u{d7}{h}; .save(\"plot.svg\") writes it to a file]")
+            }
+            _ => "[SVG plot; .save(\"plot.svg\") writes it to a file]".into(),
+        }
+    }
+
+    /// Shows the plot in evcxr (the Rust Jupyter kernel) as an `image/svg+xml` output, with
+    /// [`Svg::to_text`] as the `text/plain` fallback.
     pub fn evcxr_display(&self) {
-        evcxr_print("image/svg+xml", &self.0);
+        print!(
+            "{}",
+            evcxr_bundle(&[("image/svg+xml", &self.0), ("text/plain", &self.to_text())])
+        );
     }
 }
 

@@ -4,12 +4,14 @@
 //! Activations are NHWC. An [`Architecture`] is a list of named [`Node`]s, each a [`Layer`],
 //! from one input to one head; [`Network`] holds its weights and runs it.
 
+mod ensemble;
 mod layer;
 mod network;
 mod params;
 pub mod sequence;
 mod summary;
 
+pub use ensemble::{ensemble, ENSEMBLE_NODE};
 pub use layer::{Activation, Branch, Layer, Merge, Node, Padding};
 pub use network::{Network, Phase};
 pub use params::ParamStore;

@@ -542,7 +542,8 @@ impl TargetScaler {
 /// Every column encoder of a table, with the target's name (and, for regression, its scaler).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableEncoder {
-    /// The target column (ignored by [`TableEncoder::transform`] when present).
+    /// The target column (ignored by [`TableEncoder::transform`] when present; empty for a
+    /// table without one).
     pub target: String,
     /// One encoder per feature column, in feature order.
     pub columns: Vec<ColumnEncoder>,
@@ -556,8 +557,18 @@ impl TableEncoder {
     /// target by default), typed by `spec.column_types` where given, else by the rule of the
     /// [module](self) documentation.
     pub fn fit(df: &DataFrame, target: &str, spec: &TableSpec) -> Result<Self> {
-        let column_types = &spec.column_types;
         column(df, target, "target")?;
+        Self::fit_columns(df, Some(target), spec)
+    }
+
+    /// [`TableEncoder::fit`] for a table without a target column (an input of a multi-input
+    /// model): every column is a feature unless `spec` names the features.
+    pub fn fit_features(df: &DataFrame, spec: &TableSpec) -> Result<Self> {
+        Self::fit_columns(df, None, spec)
+    }
+
+    fn fit_columns(df: &DataFrame, target: Option<&str>, spec: &TableSpec) -> Result<Self> {
+        let column_types = &spec.column_types;
         if df.height() == 0 {
             return Err(Error::EmptyDataset("the table has no rows".into()));
         }
@@ -567,17 +578,18 @@ impl TableEncoder {
                 .get_column_names()
                 .iter()
                 .map(|s| s.to_string())
-                .filter(|s| s != target)
+                .filter(|s| Some(s.as_str()) != target)
                 .collect(),
         };
         if names.is_empty() {
-            return Err(Error::Config(format!(
-                "the table has no feature columns besides the target {target:?}"
-            )));
+            return Err(Error::Config(match target {
+                Some(t) => format!("the table has no feature columns besides the target {t:?}"),
+                None => "the table has no columns".into(),
+            }));
         }
-        if names.iter().any(|n| n == target) {
+        if let Some(t) = target.filter(|t| names.iter().any(|n| n == t)) {
             return Err(Error::Config(format!(
-                "the target {target:?} cannot also be a feature column"
+                "the target {t:?} cannot also be a feature column"
             )));
         }
         if let Some(unknown) = column_types.keys().find(|k| !names.contains(k)) {
@@ -604,7 +616,7 @@ impl TableEncoder {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(TableEncoder {
-            target: target.to_string(),
+            target: target.unwrap_or_default().to_string(),
             columns,
             target_scaler: None,
         })

@@ -1,9 +1,10 @@
 //! ImageClassifier.
 
+use super::outcome::Outcome;
 use crate::automodel::{AutoModel, ProgressFn, SearchConfig, SearchResult};
 use crate::blocks::ImageBlock;
 use crate::data::{ImageData, ImageDataset};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::export::{Model, Predictions};
 use crate::heads::ClassificationHead;
 use crate::hyperparameters::Value;
@@ -26,8 +27,7 @@ pub struct ImageClassifier {
     pub auto_model: AutoModel,
     /// Independent sigmoid per class (targets must then be 0/1 vectors).
     pub multi_label: bool,
-    model: Option<Model>,
-    result: Option<SearchResult>,
+    outcome: Outcome,
 }
 
 const HEAD: &str = "classification_head_1";
@@ -138,8 +138,7 @@ impl ImageClassifier {
         ImageClassifier {
             auto_model,
             multi_label: false,
-            model: None,
-            result: None,
+            outcome: Outcome::default(),
         }
     }
 
@@ -163,14 +162,11 @@ impl ImageClassifier {
         let (model, result) =
             self.auto_model
                 .fit_images(&head, train, validation, Some(encoder))?;
-        self.model = Some(model);
-        Ok(self.result.insert(result))
+        Ok(self.outcome.set(model, result))
     }
 
     fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| {
-            Error::Config("call fit before predict, evaluate or export_model".into())
-        })
+        self.outcome.model()
     }
 
     /// The labels predicted for `x`.
@@ -190,13 +186,11 @@ impl ImageClassifier {
 
     /// The search's outcome, after `fit`.
     pub fn result(&self) -> Option<&SearchResult> {
-        self.result.as_ref()
+        self.outcome.result()
     }
 
     /// The final model, to save or use on its own.
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model
-            .take()
-            .ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.outcome.export_model()
     }
 }

@@ -1,6 +1,7 @@
 //! ImageRegressor.
 
 use super::image_classifier::{fit_initial_hps, initial_hps};
+use super::outcome::Outcome;
 use crate::automodel::{AutoModel, ProgressFn, SearchConfig, SearchResult};
 use crate::blocks::ImageBlock;
 use crate::data::{ImageData, ImageDataset, Targets};
@@ -15,8 +16,7 @@ const HEAD: &str = "regression_head_1";
 pub struct ImageRegressor {
     /// The search.
     pub auto_model: AutoModel,
-    model: Option<Model>,
-    result: Option<SearchResult>,
+    outcome: Outcome,
 }
 
 impl ImageRegressor {
@@ -26,8 +26,7 @@ impl ImageRegressor {
         auto_model.initial_hps = initial_hps(HEAD, false);
         ImageRegressor {
             auto_model,
-            model: None,
-            result: None,
+            outcome: Outcome::default(),
         }
     }
 
@@ -55,14 +54,11 @@ impl ImageRegressor {
         fit_initial_hps(&mut self.auto_model, HEAD, &train.x);
         let head = RegressionHead::new(dim);
         let (model, result) = self.auto_model.fit_images(&head, train, validation, None)?;
-        self.model = Some(model);
-        Ok(self.result.insert(result))
+        Ok(self.outcome.set(model, result))
     }
 
     fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| {
-            Error::Config("call fit before predict, evaluate or export_model".into())
-        })
+        self.outcome.model()
     }
 
     /// Predicted values.
@@ -77,13 +73,11 @@ impl ImageRegressor {
 
     /// The search's outcome, after `fit`.
     pub fn result(&self) -> Option<&SearchResult> {
-        self.result.as_ref()
+        self.outcome.result()
     }
 
     /// The final model.
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model
-            .take()
-            .ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.outcome.export_model()
     }
 }

@@ -3,6 +3,7 @@
 mod image_classifier;
 mod image_regressor;
 mod multi_modal;
+mod outcome;
 mod timeseries_forecaster;
 
 pub use image_classifier::ImageClassifier;

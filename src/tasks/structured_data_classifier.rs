@@ -1,5 +1,6 @@
 //! StructuredDataClassifier.
 
+use super::outcome::Outcome;
 use super::structured_data::{
     block, csv, default_config, fit_encoder, fit_initial_hps, initial_hps,
 };
@@ -96,8 +97,7 @@ pub struct StructuredDataClassifier {
     pub table: TableSpec,
     /// Class weights in the training loss (for imbalanced targets).
     pub class_weight: ClassWeight,
-    model: Option<Model>,
-    result: Option<SearchResult>,
+    outcome: Outcome,
 }
 
 impl StructuredDataClassifier {
@@ -110,8 +110,7 @@ impl StructuredDataClassifier {
             auto_model,
             table: TableSpec::default(),
             class_weight: ClassWeight::None,
-            model: None,
-            result: None,
+            outcome: Outcome::default(),
         }
     }
 
@@ -159,8 +158,7 @@ impl StructuredDataClassifier {
         let (model, result) =
             self.auto_model
                 .fit_encoded(&head, &data, val.as_ref(), prep, InputScaling::None)?;
-        self.model = Some(model);
-        Ok(self.result.insert(result))
+        Ok(self.outcome.set(model, result))
     }
 
     /// [`Self::fit`] on CSV files.
@@ -176,9 +174,7 @@ impl StructuredDataClassifier {
     }
 
     fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| {
-            Error::Config("call fit before predict, evaluate or export_model".into())
-        })
+        self.outcome.model()
     }
 
     /// The labels predicted for the rows of `x` (a target column there is ignored).
@@ -203,13 +199,11 @@ impl StructuredDataClassifier {
 
     /// The search's outcome, after `fit`.
     pub fn result(&self) -> Option<&SearchResult> {
-        self.result.as_ref()
+        self.outcome.result()
     }
 
     /// The final model, to save or use on its own.
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model
-            .take()
-            .ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.outcome.export_model()
     }
 }

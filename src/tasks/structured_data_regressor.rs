@@ -1,11 +1,12 @@
 //! StructuredDataRegressor.
 
+use super::outcome::Outcome;
 use super::structured_data::{
     block, csv, default_config, fit_encoder, fit_initial_hps, initial_hps,
 };
 use crate::automodel::{AutoModel, InputScaling, ProgressFn, SearchConfig, SearchResult};
 use crate::data::ImageDataset;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::export::{Model, Predictions};
 use crate::heads::RegressionHead;
 use crate::preprocessing::{regression_targets, Preprocessing, TableSpec, TargetScaler};
@@ -36,8 +37,7 @@ pub struct StructuredDataRegressor {
     pub auto_model: AutoModel,
     /// The feature columns, their types and the encoding of numbers.
     pub table: TableSpec,
-    model: Option<Model>,
-    result: Option<SearchResult>,
+    outcome: Outcome,
 }
 
 impl StructuredDataRegressor {
@@ -49,8 +49,7 @@ impl StructuredDataRegressor {
         StructuredDataRegressor {
             auto_model,
             table: TableSpec::default(),
-            model: None,
-            result: None,
+            outcome: Outcome::default(),
         }
     }
 
@@ -95,8 +94,7 @@ impl StructuredDataRegressor {
         let (model, result) =
             self.auto_model
                 .fit_encoded(&head, &data, val.as_ref(), prep, InputScaling::None)?;
-        self.model = Some(model);
-        Ok(self.result.insert(result))
+        Ok(self.outcome.set(model, result))
     }
 
     /// [`Self::fit`] on CSV files.
@@ -112,9 +110,7 @@ impl StructuredDataRegressor {
     }
 
     fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| {
-            Error::Config("call fit before predict, evaluate or export_model".into())
-        })
+        self.outcome.model()
     }
 
     /// Predicted values for the rows of `x`, in the target's units.
@@ -134,13 +130,11 @@ impl StructuredDataRegressor {
 
     /// The search's outcome, after `fit`.
     pub fn result(&self) -> Option<&SearchResult> {
-        self.result.as_ref()
+        self.outcome.result()
     }
 
     /// The final model.
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model
-            .take()
-            .ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.outcome.export_model()
     }
 }

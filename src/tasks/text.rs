@@ -1,6 +1,7 @@
 //! What the text tasks share: fitting the tokenizer and the n-gram table, encoding texts for
 //! the search, the default initial configurations, and [`Model`]'s methods on raw strings.
 
+use super::outcome::Outcome;
 use crate::automodel::{AutoModel, InputScaling, SearchResult};
 use crate::blocks::{TextBlock, TextStats};
 use crate::data::{ImageData, ImageDataset, Pixels, TextDataset};
@@ -111,8 +112,7 @@ pub(crate) struct TextSearch {
     pub text_block: TextBlock,
     pub max_tokens: usize,
     pub sequence_length: usize,
-    model: Option<Model>,
-    result: Option<SearchResult>,
+    outcome: Outcome,
 }
 
 impl TextSearch {
@@ -122,8 +122,7 @@ impl TextSearch {
             text_block: TextBlock::default(),
             max_tokens: MAX_TOKENS,
             sequence_length: SEQUENCE_LENGTH,
-            model: None,
-            result: None,
+            outcome: Outcome::default(),
         }
     }
 
@@ -184,24 +183,19 @@ impl TextSearch {
             prep,
             InputScaling::None,
         )?;
-        self.model = Some(model);
-        Ok(self.result.insert(result))
+        Ok(self.outcome.set(model, result))
     }
 
     pub fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| {
-            Error::Config("call fit before predict, evaluate or export_model".into())
-        })
+        self.outcome.model()
     }
 
     pub fn result(&self) -> Option<&SearchResult> {
-        self.result.as_ref()
+        self.outcome.result()
     }
 
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model
-            .take()
-            .ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.outcome.export_model()
     }
 }
 

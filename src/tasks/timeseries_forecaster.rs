@@ -23,6 +23,7 @@
 //! forecast a day for a one-step forecaster), and reports the naive (last value) and
 //! seasonal-naive (same point one season before) forecasts from the same origins.
 
+use super::outcome::Outcome;
 use crate::automodel::{AutoModel, InputScaling, ProgressFn, SearchConfig, SearchResult};
 use crate::blocks::TimeseriesBlock;
 use crate::data::{ImageDataset, Targets, TimeSeries};
@@ -46,8 +47,12 @@ fn v(x: impl Into<Value>) -> Value {
 }
 
 /// The configurations the greedy tuner tries first: a linear map over the window (fast and
-/// strong on small, regular series), then a one-layer perceptron, then a two-layer one, all
-/// with Adam at `learning_rate`.
+/// strong on small, regular series), then a one-layer perceptron, then a two-layer one, then a
+/// recurrent network (one GRU layer of 32 units over the window's steps), then a 1-D
+/// convolutional one (two convolutions of 32 filters, kernel 3, no pooling, flattened: pooling
+/// loses the position of the latest points), all with Adam at `learning_rate`. A search of five
+/// trials or more on one lookback tries each block type; with the lookback searched, the trials
+/// are shared among the lookbacks (five per lookback for each type on each).
 pub(crate) fn initial_hps(learning_rate: f64) -> Vec<BTreeMap<String, Value>> {
     let mut linear = BTreeMap::new();
     linear.insert(format!("{BLOCK}/block_type"), v("linear"));
@@ -64,7 +69,29 @@ pub(crate) fn initial_hps(learning_rate: f64) -> Vec<BTreeMap<String, Value>> {
     let mut deeper = dense.clone();
     deeper.insert(format!("{db}/num_layers"), v(2i64));
     deeper.insert(format!("{db}/units_1"), v(64i64));
-    vec![linear, dense, deeper]
+    let rb = format!("{BLOCK}/rnn_block_1");
+    let mut rnn = linear.clone();
+    rnn.insert(format!("{BLOCK}/block_type"), v("rnn"));
+    rnn.insert(format!("{BLOCK}/units"), v(32i64));
+    rnn.insert(format!("{rb}/layer_type"), v("gru"));
+    rnn.insert(format!("{rb}/num_layers"), v(1i64));
+    rnn.insert(format!("{rb}/bidirectional"), v(false));
+    let cb = format!("{BLOCK}/conv_block_1");
+    let mut conv1d = linear.clone();
+    conv1d.insert(format!("{BLOCK}/block_type"), v("conv1d"));
+    conv1d.insert(format!("{cb}/kernel_size"), v(3i64));
+    conv1d.insert(format!("{cb}/num_blocks"), v(2i64));
+    conv1d.insert(format!("{cb}/num_layers"), v(1i64));
+    conv1d.insert(format!("{cb}/filters_0_0"), v(32i64));
+    conv1d.insert(format!("{cb}/filters_1_0"), v(32i64));
+    conv1d.insert(format!("{cb}/max_pooling"), v(false));
+    conv1d.insert(format!("{cb}/separable"), v(false));
+    conv1d.insert(format!("{cb}/dropout"), v(0.0));
+    conv1d.insert(
+        format!("{BLOCK}/spatial_reduction_1/reduction_type"),
+        v("flatten"),
+    );
+    vec![linear, dense, deeper, rnn, conv1d]
 }
 
 /// The learning rate of the initial configurations for `windows` training windows: 1e-2 when
@@ -173,8 +200,7 @@ pub struct TimeseriesForecaster {
     pub log_transform: Option<bool>,
     /// Per-window normalisation.
     pub normalization: WindowNorm,
-    model: Option<Model>,
-    result: Option<SearchResult>,
+    outcome: Outcome,
     scores: Vec<LookbackScore>,
 }
 
@@ -191,8 +217,7 @@ impl TimeseriesForecaster {
             predict_until: 1,
             log_transform: None,
             normalization: WindowNorm::default(),
-            model: None,
-            result: None,
+            outcome: Outcome::default(),
             scores: vec![],
         }
     }
@@ -345,14 +370,14 @@ impl TimeseriesForecaster {
             .series
             .as_ref()
             .map_or(0, |s| s.lookback);
-        self.model = Some(model);
-        Ok(self.result.insert(SearchResult {
+        let result = SearchResult {
             trials,
             best_trial: format!("lookback_{lookback}/{}", chosen.best_trial),
             final_fit: chosen.final_fit,
             wall_seconds: start.elapsed().as_secs_f64(),
             model_path,
-        }))
+        };
+        Ok(self.outcome.set(model, result))
     }
 
     fn fit_lookback(
@@ -401,9 +426,7 @@ impl TimeseriesForecaster {
     }
 
     fn model(&self) -> Result<&Model> {
-        self.model.as_ref().ok_or_else(|| {
-            Error::Config("call fit before predict, evaluate or export_model".into())
-        })
+        self.outcome.model()
     }
 
     /// The forecast after the end of the training series.
@@ -431,7 +454,7 @@ impl TimeseriesForecaster {
 
     /// The search's outcome, after `fit` (trial ids are prefixed by their lookback).
     pub fn result(&self) -> Option<&SearchResult> {
-        self.result.as_ref()
+        self.outcome.result()
     }
 
     /// The validation score of each lookback tried, after `fit`.
@@ -441,9 +464,7 @@ impl TimeseriesForecaster {
 
     /// The final model (it forecasts on its own through [`forecast`]).
     pub fn export_model(&mut self) -> Result<Model> {
-        self.model
-            .take()
-            .ok_or_else(|| Error::Config("call fit before export_model".into()))
+        self.outcome.export_model()
     }
 }
 
