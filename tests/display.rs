@@ -622,6 +622,36 @@ fn cli_report_html_on_a_real_search_and_its_confusion_matrix() {
         assert!(texts.iter().any(|t| t == c), "{c}");
     }
 
+    // The prediction grid: one image per sample, each wrong prediction in red with its true
+    // label, and a count that agrees with the model's own predictions.
+    let grid = model.prediction_grid(&data, 40).unwrap();
+    assert_eq!(count(&grid.html, "<img src=\"data:image/png;base64,"), 40);
+    let Predictions::Labels(predicted) = model.predict(&data.take(40).x).unwrap() else {
+        panic!("a classifier predicts labels")
+    };
+    let Targets::Int(truth) = &data.y else {
+        panic!("digits have integer labels")
+    };
+    let wrong = predicted
+        .iter()
+        .zip(truth)
+        .filter(|(p, t)| p.to_string() != t.to_string())
+        .count();
+    assert_eq!(count(&grid.html, "<figcaption class=\"ac-wrong\">"), wrong);
+    // The caption of a wrong one names the true label.
+    assert_eq!(count(&grid.html, ")</figcaption>"), wrong);
+    assert_eq!(
+        count(&grid.html, "(true "),
+        3 * wrong,
+        "alt, title and caption"
+    );
+    assert!(
+        grid.text
+            .starts_with(&format!("{} of 40 predictions right", 40 - wrong)),
+        "{}",
+        grid.text
+    );
+
     // A folder that is not a project: an error, and no file.
     let bad_out = dir.path().join("bad.html");
     let bad = Command::new(BIN)
@@ -656,6 +686,10 @@ fn confusion_matrix_refuses_a_regression_model() {
     let model = reg.export_model().unwrap();
     assert!(matches!(
         model.confusion_matrix(&data),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        model.prediction_grid(&data, 4),
         Err(Error::Config(_))
     ));
 }

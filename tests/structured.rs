@@ -235,6 +235,19 @@ fn classifier_learns_titanic_and_round_trips_through_save_and_load() {
         .iter()
         .all(|l| matches!(l, Label::Int(0) | Label::Int(1))));
     assert_eq!(loaded.evaluate_table(&eval).unwrap().accuracy, Some(acc));
+    // The confusion matrix on the raw table agrees with the accuracy and the class counts.
+    let cm = loaded.confusion_matrix_table(&eval).unwrap();
+    assert_eq!(cm.classes, ["0", "1"]);
+    assert_eq!(cm.counts[0].iter().sum::<usize>(), 165);
+    assert_eq!(cm.counts[1].iter().sum::<usize>(), 99);
+    assert!(
+        (cm.accuracy() - acc).abs() < 1e-9,
+        "{} vs {acc}",
+        cm.accuracy()
+    );
+    // Without the target column it says which column it needs.
+    let err = loaded.confusion_matrix_table(&features).unwrap_err();
+    assert!(err.to_string().contains("survived"), "{err}");
 }
 
 #[test]

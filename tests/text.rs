@@ -212,6 +212,13 @@ fn learns_sentiment_and_predicts_the_same_from_raw_strings_after_save_and_load()
     );
     let proba = clf.predict_proba(&reviews).unwrap();
     let model = clf.export_model().unwrap();
+    let cm = model.confusion_matrix_texts(&test).unwrap();
+    assert_eq!(cm.counts.iter().flatten().sum::<usize>(), 400);
+    assert!(
+        (cm.accuracy() - acc).abs() < 1e-9,
+        "{} vs {acc}",
+        cm.accuracy()
+    );
     let saved = dir.path().join("model");
     model.save(&saved).unwrap();
     let back = Model::load(&saved).unwrap();

@@ -79,6 +79,17 @@ fn airline_beats_seasonal_naive_by_20_percent() {
     );
     assert_eq!((m.points, m.origins), (24, 2));
     assert!((m.seasonal_naive_mae.unwrap() - baseline).abs() < 1e-9);
+    // Each compared value sits at its place in the held-out part, and the plot draws them
+    // against it on the series' own time axis.
+    assert_eq!(m.positions, (0..24).collect::<Vec<_>>());
+    assert_eq!(m.predicted, predicted);
+    let svg = m.plot(&test).to_string();
+    assert!(svg.contains("Passengers (forecast)") && svg.contains("Passengers (actual)"));
+    assert!(
+        svg.contains("1959-01"),
+        "the time axis is labelled by the months"
+    );
+    assert_eq!(svg.matches("<circle").count(), 24, "one dot per forecast");
     assert!(
         model_mae <= 0.8 * baseline,
         "MAE {model_mae:.2} is not 20 % below the seasonal-naive {baseline:.2}"

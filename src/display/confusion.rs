@@ -1,14 +1,16 @@
 //! The confusion matrix of a classifier on labelled data, and its heat map.
 
 use super::plots::{render, PALETTE};
+use super::predictions::label_name;
 use super::svg::Svg;
-use crate::data::ImageDataset;
+use crate::data::{ImageDataset, Targets, TextDataset};
 use crate::error::{Error, Result};
 use crate::export::Model;
 use crate::graph::HeadKind;
-use crate::preprocessing::Label;
+use crate::preprocessing::class_targets;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use polars::prelude::DataFrame;
 
 /// Most classes whose cells get their count written in them.
 pub const MAX_LABELLED_CLASSES: usize = 40;
@@ -197,6 +199,38 @@ impl Model {
     /// predicted), with the class names of the training data where known. Regression and
     /// multi-label models are [`Error::Config`]; a label never seen in training is an error.
     pub fn confusion_matrix(&self, data: &ImageDataset) -> Result<ConfusionMatrix> {
+        self.confusion(&data.y, || self.predict_proba(&data.x))
+    }
+
+    /// The confusion matrix of this text classifier on labelled raw texts (see
+    /// [`Model::confusion_matrix`]); the texts go through the model's own tokenizer.
+    pub fn confusion_matrix_texts(&self, data: &TextDataset) -> Result<ConfusionMatrix> {
+        self.confusion(&data.y, || self.predict_proba_texts(&data.texts))
+    }
+
+    /// The confusion matrix of this table classifier on a raw table that holds the target
+    /// column the model was trained for (see [`Model::confusion_matrix`]).
+    pub fn confusion_matrix_table(&self, df: &DataFrame) -> Result<ConfusionMatrix> {
+        let target = match &self.preprocessing().columns {
+            Some(enc) => enc.target.clone(),
+            None => {
+                return Err(Error::Config(
+                    "confusion_matrix_table needs a model trained on a table".into(),
+                ))
+            }
+        };
+        self.confusion(&class_targets(df, &target)?, || {
+            self.predict_proba_table(df)
+        })
+    }
+
+    /// Counts of (true, predicted) classes for targets `y` and the class probabilities
+    /// `predict` gives (called once the model is known to be a single-label classifier).
+    fn confusion(
+        &self,
+        y: &Targets,
+        predict: impl FnOnce() -> Result<Vec<Vec<f32>>>,
+    ) -> Result<ConfusionMatrix> {
         let encoder = match (
             &self.architecture().head,
             &self.preprocessing().label_encoder,
@@ -213,8 +247,14 @@ impl Model {
                 ))
             }
         };
-        let truth = encoder.encode(&data.y)?;
-        let proba = self.predict_proba(&data.x)?;
+        let truth = encoder.encode(y)?;
+        let proba = predict()?;
+        if proba.len() != truth.len() {
+            return Err(Error::LengthMismatch {
+                x: proba.len(),
+                y: truth.len(),
+            });
+        }
         let k = encoder.classes.len();
         let mut counts = vec![vec![0usize; k]; k];
         for (t, p) in truth.iter().zip(&proba) {
@@ -227,14 +267,7 @@ impl Model {
         let classes = encoder
             .classes
             .iter()
-            .map(|l| match (l, names) {
-                (Label::Int(i), Some(n)) => usize::try_from(*i)
-                    .ok()
-                    .and_then(|i| n.get(i))
-                    .cloned()
-                    .unwrap_or_else(|| l.to_string()),
-                _ => l.to_string(),
-            })
+            .map(|l| label_name(l, names.map(Vec::as_slice)))
             .collect();
         ConfusionMatrix::new(classes, counts)
     }

@@ -67,6 +67,7 @@ pub const CSS: &str = "\
 .ac figure.ac-sample{margin:0;text-align:center;}\
 .ac figure.ac-sample img{image-rendering:pixelated;border:1px solid #ddd;display:block;}\
 .ac figcaption{font-size:12px;margin-top:2px;max-width:96px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;}\
+.ac figcaption.ac-wrong{color:#c62828;font-weight:600;}\
 .ac td.ac-null{color:#999;font-style:italic;}\
 .ac tr.ac-dtype td{color:#777;font-size:11px;background:#fafafa;}";
 

@@ -7,12 +7,14 @@
 //! and polars `DataFrame`s (through [`DataFramePreview`]). The library depends on this module
 //! only for the progress of a search given no callback ([`progress::auto`]).
 
+pub mod columns_view;
 pub mod confusion;
 pub mod hp_plot;
 pub mod html;
 pub mod leaderboard;
 mod notebook;
 pub mod plots;
+pub mod predictions;
 pub mod preview;
 pub mod progress;
 pub mod report;
@@ -28,7 +30,7 @@ pub use plots::{hyperparameter_plot, learning_curves_plot, objective_plot};
 pub use preview::{dataframe_head, DataFramePreview, HtmlView};
 pub use progress::NotebookProgress;
 pub use report::report_html;
-pub use series_plot::{forecast_plot, series_plot};
+pub use series_plot::{evaluation_plot, forecast_plot, series_plot};
 pub use summary_view::summary_html;
 pub use svg::{save_svg, Svg};
 pub use trial_view::trial_html;

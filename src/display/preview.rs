@@ -177,6 +177,31 @@ fn png_data_url(x: &ImageData, i: usize, lo: f32, hi: f32) -> Option<String> {
     Some(format!("data:image/png;base64,{}", base64(&png)))
 }
 
+/// The first `captions.len()` images of `x` side by side, each over its caption (in red, class
+/// `ac-wrong`, when its flag is set), pixel values stretched over the range of the images shown.
+pub(crate) fn sample_grid(x: &ImageData, captions: &[(String, bool)]) -> String {
+    let [_, h, w, _] = x.shape;
+    let shown = captions.len().min(x.len());
+    let (lo, hi) = pixel_range(x, shown);
+    let scale = MIN_IMAGE_EDGE.div_ceil(h.max(w).max(1)).max(1);
+    let mut html = String::from("<div class=\"ac-grid\">");
+    for (i, (caption, wrong)) in captions.iter().take(shown).enumerate() {
+        let l = escape(caption);
+        let class = if *wrong { " class=\"ac-wrong\"" } else { "" };
+        match png_data_url(x, i, lo, hi) {
+            Some(url) => {
+                html += &format!(
+                    "<figure class=\"ac-sample\"><img src=\"{url}\" width=\"{}\" height=\"{}\" alt=\"{l}\" title=\"#{i}: {l}\"><figcaption{class}>{l}</figcaption></figure>",
+                    w * scale,
+                    h * scale
+                )
+            }
+            None => html += &format!("<figure class=\"ac-sample\"><figcaption{class}>{l}</figcaption></figure>"),
+        }
+    }
+    html + "</div>"
+}
+
 /// A grid of the first `n` images of `data` with their labels (pixel values stretched over
 /// the range of the images shown), the dataset's size, image shape and class counts.
 pub fn image_grid(data: &ImageDataset, n: usize) -> HtmlView {
@@ -200,26 +225,9 @@ pub fn image_grid(data: &ImageDataset, n: usize) -> HtmlView {
         );
         text += &format!("Per class: {}\n", counts_text(cs));
     }
-    let (lo, hi) = pixel_range(&data.x, shown);
-    let scale = MIN_IMAGE_EDGE.div_ceil(h.max(w).max(1)).max(1);
-    html += "<div class=\"ac-grid\">";
-    let mut labels = Vec::with_capacity(shown);
-    for i in 0..shown {
-        let label = label_text(&data.y, names, i);
-        let l = escape(&label);
-        match png_data_url(&data.x, i, lo, hi) {
-            Some(url) => {
-                html += &format!(
-                    "<figure class=\"ac-sample\"><img src=\"{url}\" width=\"{}\" height=\"{}\" alt=\"{l}\" title=\"#{i}: {l}\"><figcaption>{l}</figcaption></figure>",
-                    w * scale,
-                    h * scale
-                )
-            }
-            None => html += &format!("<figure class=\"ac-sample\"><figcaption>{l}</figcaption></figure>"),
-        }
-        labels.push(label);
-    }
-    html += "</div>";
+    let labels: Vec<String> = (0..shown).map(|i| label_text(&data.y, names, i)).collect();
+    let captions: Vec<(String, bool)> = labels.iter().map(|l| (l.clone(), false)).collect();
+    html += &sample_grid(&data.x, &captions);
     text += &format!("First {shown} labels: {}", labels.join(", "));
     HtmlView {
         html: fragment(&html),

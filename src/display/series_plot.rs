@@ -5,7 +5,7 @@ use super::plots::{legend_box, padded_range, render, with_headroom, FONT, PALETT
 use super::svg::Svg;
 use crate::data::TimeSeries;
 use crate::error::{Error, Result};
-use crate::tasks::Forecast;
+use crate::tasks::{Forecast, ForecastMetrics};
 use plotters::prelude::*;
 
 /// The label of position `x` on a time axis: the source's time stamp at an integer position
@@ -224,6 +224,55 @@ impl Forecast {
     /// (see [`forecast_plot`]); a drawing failure is shown in the image.
     pub fn plot(&self, history: &TimeSeries, actual: Option<&TimeSeries>) -> Svg {
         forecast_plot(history, self, actual)
+            .unwrap_or_else(|e| Svg::message(&e.to_string(), PLOT_SIZE))
+    }
+}
+
+/// The forecasts an evaluation compared (dots) against the actual `continuation` it was
+/// given (lines), one colour per target, on the continuation's time axis.
+pub fn evaluation_plot(metrics: &ForecastMetrics, continuation: &TimeSeries) -> Result<Svg> {
+    let actual = check_columns(continuation, &metrics.targets)?;
+    let k = metrics.targets.len().max(1);
+    let mut lines: Vec<Line> = Vec::new();
+    for (j, (name, a)) in metrics.targets.iter().zip(&actual).enumerate() {
+        lines.push(Line {
+            name: format!("{name} (actual)"),
+            color: PALETTE[(2 * j) % PALETTE.len()],
+            points: a.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(),
+            dots: false,
+        });
+        lines.push(Line {
+            name: format!("{name} (forecast)"),
+            color: PALETTE[(2 * j + 1) % PALETTE.len()],
+            points: metrics
+                .positions
+                .iter()
+                .zip(&metrics.predicted)
+                .skip(j)
+                .step_by(k)
+                .map(|(&at, &y)| (at as f64, y))
+                .collect(),
+            dots: true,
+        });
+    }
+    let labels = continuation.time.as_ref().map(|t| t.labels.as_slice());
+    let x_desc = continuation
+        .time
+        .as_ref()
+        .map_or("Position", |t| t.name.as_str());
+    let caption = format!(
+        "Forecasts from {} origin(s): MAE {}",
+        metrics.origins,
+        super::html::num(Some(metrics.mae), 3)
+    );
+    draw_lines(&caption, &lines, continuation.len(), labels, x_desc, None)
+}
+
+impl ForecastMetrics {
+    /// The forecasts compared against `continuation`, the held-out part given to `evaluate`
+    /// (see [`evaluation_plot`]); a drawing failure is shown in the image.
+    pub fn plot(&self, continuation: &TimeSeries) -> Svg {
+        evaluation_plot(self, continuation)
             .unwrap_or_else(|e| Svg::message(&e.to_string(), PLOT_SIZE))
     }
 }

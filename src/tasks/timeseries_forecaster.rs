@@ -160,6 +160,13 @@ pub struct ForecastMetrics {
     /// The actual values, in the same order.
     #[serde(skip)]
     pub actual: Vec<f64>,
+    /// Where each compared value is in the continuation (0: its first point), in the same
+    /// order.
+    #[serde(skip)]
+    pub positions: Vec<usize>,
+    /// The target columns, in the order they take in each (origin, step).
+    #[serde(skip)]
+    pub targets: Vec<String>,
 }
 
 /// How one lookback did in the search.
@@ -575,6 +582,7 @@ pub fn evaluate_forecasts(model: &Model, continuation: &TimeSeries) -> Result<Fo
     let flat = sp.decode(&out, &w.offsets);
     let k = sp.targets.len();
     let (mut predicted, mut actual, mut naive, mut seasonal) = (vec![], vec![], vec![], vec![]);
+    let mut positions = vec![];
     for (i, &o) in origins.iter().enumerate() {
         for (si, s) in (sp.predict_from..=sp.predict_until).enumerate() {
             let at = o + s - 1;
@@ -584,6 +592,7 @@ pub fn evaluate_forecasts(model: &Model, continuation: &TimeSeries) -> Result<Fo
             for c in 0..k {
                 predicted.push(flat[(i * sp.steps() + si) * k + c]);
                 actual.push(values[c][at]);
+                positions.push(at - h);
                 naive.push(values[c][o - 1]);
                 if let Some(p) = sp.period {
                     let back = p * (at + 1 - o).div_ceil(p);
@@ -618,6 +627,8 @@ pub fn evaluate_forecasts(model: &Model, continuation: &TimeSeries) -> Result<Fo
         period: sp.period,
         predicted,
         actual,
+        positions,
+        targets: sp.targets.clone(),
     })
 }
 
