@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Executes the notebooks in place with their default settings (or AUTOCANDLE_QUICK=1), through
-# the installed kernel "Rust (autocandle)", and merges each cell's consecutive output lines, so
+# the kernel each one names ("Rust (autocandle)" or "... tables)"), and merges each cell's consecutive output lines, so
 # that they are committed with their outputs. Needs `jupyter` on PATH and `autocandle kernel
 # install`. Usage: scripts/execute_notebooks.sh [name ...]   (default: all of notebooks/)
 set -euo pipefail
@@ -11,7 +11,6 @@ fi
 for nb in "$@"; do
   start=$(date +%s)
   jupyter nbconvert --to notebook --execute --inplace "$nb.ipynb" \
-    --ExecutePreprocessor.kernel_name=autocandle \
     --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.startup_timeout=3600 \
     --NotebookExporter.preprocessors='["nbconvert.preprocessors.CoalesceStreamsPreprocessor"]' \
     --CoalesceStreamsPreprocessor.enabled=True

@@ -5,12 +5,13 @@ use crate::data::{ImageData, ImageDataset, Targets};
 use crate::error::{Error, Result};
 use crate::graph::{Architecture, HeadKind, Network, ParamStore, Summary};
 use crate::inputs::{to_inputs, InputData};
-use crate::preprocessing::{
-    class_targets, encode_targets, regression_targets, Label, Preprocessing, TableEncoder,
-};
+#[cfg(feature = "tables")]
+use crate::preprocessing::{class_targets, regression_targets, TableEncoder};
+use crate::preprocessing::{encode_targets, Label, Preprocessing};
 use crate::project::{temp_path, write_atomic};
 use crate::training::{evaluate, evaluate_heads, predict_outputs, EncodedTargets, Metrics};
 use candle_core::Device;
+#[cfg(feature = "tables")]
 use polars::prelude::DataFrame;
 use std::path::Path;
 
@@ -230,6 +231,7 @@ impl Model {
         match x.as_slice() {
             [InputData::Array(a) | InputData::Windows(a)] => Ok((*a).clone()),
             [InputData::Texts(t)] => self.encode_texts(t),
+            #[cfg(feature = "tables")]
             [InputData::Table(df)] => self.table_encoder()?.transform(df),
             _ => Err(Error::Config(format!(
                 "this model takes one input, {} were given",
@@ -271,6 +273,41 @@ impl Model {
         }
     }
 
+    /// Layers with output shapes and parameter counts.
+    pub fn summary(&self) -> Result<Summary> {
+        self.network.arch.summary()
+    }
+}
+
+/// One head's raw outputs for a sample as probabilities (classification) or values.
+fn activate(head: &HeadKind, row: &[f32]) -> Vec<f32> {
+    match head {
+        HeadKind::Classification {
+            multi_label: true, ..
+        } => row.iter().map(|z| sigmoid(*z)).collect(),
+        HeadKind::Classification { .. } if row.len() == 1 => {
+            let p = sigmoid(row[0]);
+            vec![1.0 - p, p]
+        }
+        HeadKind::Classification { .. } => softmax(row),
+        HeadKind::Regression { .. } | HeadKind::Multi { .. } => row.to_vec(),
+    }
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+fn softmax(row: &[f32]) -> Vec<f32> {
+    let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = row.iter().map(|v| (v - m).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.iter().map(|v| v / s).collect()
+}
+
+/// Models trained on tables take raw polars `DataFrame`s (feature `tables`).
+#[cfg(feature = "tables")]
+impl Model {
     /// The encoder of a model trained on a table (by a structured-data task).
     fn table_encoder(&self) -> Result<&TableEncoder> {
         self.preprocessing.columns.as_ref().ok_or_else(|| {
@@ -305,35 +342,4 @@ impl Model {
         };
         self.evaluate(&ImageDataset::new(x, y)?)
     }
-
-    /// Layers with output shapes and parameter counts.
-    pub fn summary(&self) -> Result<Summary> {
-        self.network.arch.summary()
-    }
-}
-
-/// One head's raw outputs for a sample as probabilities (classification) or values.
-fn activate(head: &HeadKind, row: &[f32]) -> Vec<f32> {
-    match head {
-        HeadKind::Classification {
-            multi_label: true, ..
-        } => row.iter().map(|z| sigmoid(*z)).collect(),
-        HeadKind::Classification { .. } if row.len() == 1 => {
-            let p = sigmoid(row[0]);
-            vec![1.0 - p, p]
-        }
-        HeadKind::Classification { .. } => softmax(row),
-        HeadKind::Regression { .. } | HeadKind::Multi { .. } => row.to_vec(),
-    }
-}
-
-fn sigmoid(z: f32) -> f32 {
-    1.0 / (1.0 + (-z).exp())
-}
-
-fn softmax(row: &[f32]) -> Vec<f32> {
-    let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = row.iter().map(|v| (v - m).exp()).collect();
-    let s: f32 = e.iter().sum();
-    e.iter().map(|v| v / s).collect()
 }

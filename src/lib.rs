@@ -41,8 +41,10 @@ mod tutorials {
     pub struct Cifar10;
     #[doc = include_str!("../tutorials/text_imdb.md")]
     pub struct TextImdb;
+    #[cfg(feature = "tables")]
     #[doc = include_str!("../tutorials/timeseries.md")]
     pub struct Timeseries;
+    #[cfg(feature = "tables")]
     #[doc = include_str!("../tutorials/structured_titanic.md")]
     pub struct StructuredTitanic;
     #[doc = include_str!("../tutorials/how_the_search_works.md")]
@@ -56,15 +58,18 @@ pub mod prelude {
     pub use crate::automodel::{AutoModel, SearchConfig, SearchEvent, SearchResult};
     pub use crate::data::{ImageData, ImageDataset, ImdbTarget, Targets, TextDataset};
     pub use crate::data::{SeriesSpec, TimeSeries};
-    pub use crate::display::{ConfusionMatrix, DataFramePreview, HtmlView, Svg};
+    #[cfg(feature = "tables")]
+    pub use crate::display::DataFramePreview;
+    pub use crate::display::{ConfusionMatrix, HtmlView, Svg};
     pub use crate::export::{Model, Predictions};
     pub use crate::hyperparameters::{HyperParameters, Tunable};
     pub use crate::inputs::{Input, InputData, InputKind, TextInput};
     pub use crate::preprocessing::{ColumnType, TableSpec};
     pub use crate::tasks::{series_config, Forecast, ForecastMetrics, TimeseriesForecaster};
+    #[cfg(feature = "tables")]
+    pub use crate::tasks::{ClassWeight, StructuredDataClassifier, StructuredDataRegressor};
     pub use crate::tasks::{
-        ClassWeight, ImageClassifier, ImageRegressor, MultiModal, StructuredDataClassifier,
-        StructuredDataRegressor, TextClassifier, TextRegressor,
+        ImageClassifier, ImageRegressor, MultiModal, TextClassifier, TextRegressor,
     };
     pub use crate::tuners::TunerKind;
     pub use crate::{Error, Result};

@@ -57,7 +57,8 @@ fn jupyter() -> PathBuf {
     panic!("jupyter was not found (PATH, $AUTOCANDLE_JUPYTER, ~/.venvs/jupyter/bin/jupyter); {INSTALL}");
 }
 
-/// Checks that the kernelspec `autocandle` is installed for this jupyter and pins evcxr 0.22.0.
+/// Checks that the kernelspecs `autocandle` and `autocandle-tables` are installed for this
+/// jupyter and pin evcxr 0.22.0 (each notebook names its kernel in its metadata).
 fn check_kernel(jupyter: &Path) {
     let out = Command::new(jupyter)
         .args(["kernelspec", "list", "--json"])
@@ -75,16 +76,21 @@ fn check_kernel(jupyter: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
     let specs: Value = serde_json::from_slice(&out.stdout).expect("kernelspec list --json is JSON");
-    let spec = &specs["kernelspecs"]["autocandle"];
-    assert!(
-        spec.is_object(),
-        "the Jupyter kernel \"Rust (autocandle)\" is not installed; {INSTALL}"
-    );
-    let pinned = &spec["spec"]["metadata"]["autocandle"]["evcxr_jupyter"];
-    assert_eq!(
-        pinned, "0.22.0",
-        "the installed kernel was made for another evcxr_jupyter: run `cargo run --release -- kernel install` again"
-    );
+    for (name, shown) in [
+        ("autocandle", "Rust (autocandle)"),
+        ("autocandle-tables", "Rust (autocandle, tables)"),
+    ] {
+        let spec = &specs["kernelspecs"][name];
+        assert!(
+            spec.is_object(),
+            "the Jupyter kernel \"{shown}\" is not installed; {INSTALL}"
+        );
+        let pinned = &spec["spec"]["metadata"]["autocandle"]["evcxr_jupyter"];
+        assert_eq!(
+            pinned, "0.22.0",
+            "the installed kernel {shown:?} was made for another evcxr_jupyter: run `cargo run --release -- kernel install` again"
+        );
+    }
 }
 
 /// Every output of every code cell, with the cell's index.
@@ -227,7 +233,6 @@ fn execute(name: &str) {
         .args([
             "--output",
             name,
-            "--ExecutePreprocessor.kernel_name=autocandle",
             // A kernel in a cold build folder compiles autocandle first.
             "--ExecutePreprocessor.startup_timeout=3600",
             "--ExecutePreprocessor.timeout=1800",
@@ -303,7 +308,13 @@ fn committed_notebooks_carry_their_outputs() {
     );
     for n in names {
         let nb = read(&dir.join(&n));
-        assert_eq!(nb["metadata"]["kernelspec"]["name"], "autocandle", "{n}");
+        // The notebooks that read tables name the kernel with polars; the others the plain one.
+        let kernel = if n == "structured_titanic.ipynb" || n == "timeseries.ipynb" {
+            "autocandle-tables"
+        } else {
+            "autocandle"
+        };
+        assert_eq!(nb["metadata"]["kernelspec"]["name"], kernel, "{n}");
         let found = problems(&nb);
         assert!(found.is_empty(), "{n}:\n{}", found.join("\n"));
     }

@@ -11,7 +11,9 @@ def code(src):
     return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
             "source": textwrap.dedent(src).strip("\n")}
 
-def notebook(cells, name):
+def notebook(cells, name, kernel=("autocandle", "Rust (autocandle)")):
+    """Writes notebooks/<name>.ipynb for `kernel` (its kernelspec name and display name): the
+    notebooks that read tables use ("autocandle-tables", "Rust (autocandle, tables)")."""
     path = os.path.join(NOTEBOOKS, name + ".ipynb")
     for i, c in enumerate(cells):
         c["id"] = f"cell-{i:02d}"
@@ -19,7 +21,7 @@ def notebook(cells, name):
         lines = src.split("\n")
         c["source"] = [l + "\n" for l in lines[:-1]] + [lines[-1]]
     nb = {"cells": cells,
-          "metadata": {"kernelspec": {"name": "autocandle", "display_name": "Rust (autocandle)", "language": "rust"},
+          "metadata": {"kernelspec": {"name": kernel[0], "display_name": kernel[1], "language": "rust"},
                        "language_info": {"name": "rust", "file_extension": ".rs", "mimetype": "text/rust",
                                          "codemirror_mode": "rust", "pygment_lexer": "rust"}},
           "nbformat": 4, "nbformat_minor": 5}
@@ -38,3 +40,6 @@ SETUP = code('''
     let projects = std::env::temp_dir().join("autocandle_notebooks");
     println!("quick mode: {quick}; data: {}", data_dir.display());
 ''')
+
+# The kernel of the notebooks that read tables (polars DataFrames, CSV files).
+TABLES = ("autocandle-tables", "Rust (autocandle, tables)")

@@ -130,4 +130,4 @@ code('''
     some.preview(5)
 '''),
 ]
-notebook(cells, "structured_titanic")
+notebook(cells, "structured_titanic", TABLES)

@@ -130,4 +130,4 @@ weather front. Saved forecasters keep their window settings and the end of their
 `autocandle::tasks::forecast(&model, None)` continues the series.
 '''),
 ]
-notebook(cells, "timeseries")
+notebook(cells, "timeseries", TABLES)

@@ -161,6 +161,7 @@ pub fn digits_from(path: impl AsRef<Path>) -> Result<ImageDataset> {
 /// let (train, test) = autocandle::data::train_test_split(&df, 0.2, 42)?;
 /// # Ok::<(), autocandle::Error>(())
 /// ```
+#[cfg(feature = "tables")]
 pub fn california_housing(dir: impl AsRef<Path>) -> Result<polars::prelude::DataFrame> {
     super::table::california_housing(dir.as_ref())
 }

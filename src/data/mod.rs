@@ -25,6 +25,9 @@ pub use idx::{read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAG
 pub use imdb::ImdbTarget;
 pub use series::{parse_time, Frequency, SeriesSpec, TimeAxis, TimeSeries};
 pub use text::{decode_utf8, TextDataset, TextSplit};
+#[cfg(feature = "tables")]
 mod table;
+#[cfg(feature = "tables")]
 pub(crate) use table::polars_error;
+#[cfg(feature = "tables")]
 pub use table::{read_csv, read_csv_text, text_column, train_test_split, CALIFORNIA_TARGET};

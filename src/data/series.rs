@@ -8,10 +8,13 @@
 //! assert_eq!(s.targets, vec!["Passengers".to_string()]);
 //! # Ok::<(), autocandle::Error>(())
 //! ```
+#![cfg_attr(not(feature = "tables"), allow(dead_code))]
 
 use crate::error::{Error, Result};
+#[cfg(feature = "tables")]
 use polars::prelude::{DataFrame, DataType};
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "tables")]
 use std::path::Path;
 
 /// Which columns of a table make the series.
@@ -182,6 +185,7 @@ impl TimeSeries {
         Self::assemble(raw, &spec, None)
     }
 
+    #[cfg(feature = "tables")]
     /// Reads a CSV file with a header row. Every cell is read as text and then parsed, so that a
     /// non-numeric value in a target column is reported with its row.
     pub fn read_csv(path: impl AsRef<Path>, spec: &SeriesSpec) -> Result<Self> {
@@ -202,6 +206,7 @@ impl TimeSeries {
         })
     }
 
+    #[cfg(feature = "tables")]
     /// The series in a polars `DataFrame`: numeric columns, or text columns whose values read
     /// as numbers; empty cells, nulls and NaN are missing values and get filled. Columns that
     /// are neither (nor the time column) are left out.
@@ -427,10 +432,12 @@ fn check_targets<'a>(spec: &SeriesSpec, names: impl Iterator<Item = &'a str>) ->
     }
 }
 
+#[cfg(feature = "tables")]
 fn polars_err(e: polars::prelude::PolarsError) -> Error {
     Error::Config(format!("cannot read the table: {e}"))
 }
 
+#[cfg(feature = "tables")]
 fn text_cells(col: &polars::prelude::Column) -> Result<Vec<Option<String>>> {
     let s = col.cast(&DataType::String).map_err(polars_err)?;
     Ok(s.str()
@@ -440,6 +447,7 @@ fn text_cells(col: &polars::prelude::Column) -> Result<Vec<Option<String>>> {
         .collect())
 }
 
+#[cfg(feature = "tables")]
 fn float_cells(col: &polars::prelude::Column) -> Result<Vec<Option<f64>>> {
     let s = col.cast(&DataType::Float64).map_err(polars_err)?;
     Ok(s.f64()

@@ -99,7 +99,7 @@ impl TableEncoder {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "tables"))]
 mod tests {
     use super::*;
     use crate::preprocessing::TableSpec;

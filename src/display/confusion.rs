@@ -7,9 +7,11 @@ use crate::data::{ImageDataset, Targets, TextDataset};
 use crate::error::{Error, Result};
 use crate::export::Model;
 use crate::graph::HeadKind;
+#[cfg(feature = "tables")]
 use crate::preprocessing::class_targets;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+#[cfg(feature = "tables")]
 use polars::prelude::DataFrame;
 
 /// Most classes whose cells get their count written in them.
@@ -208,6 +210,7 @@ impl Model {
         self.confusion(&data.y, || self.predict_proba_texts(&data.texts))
     }
 
+    #[cfg(feature = "tables")]
     /// The confusion matrix of this table classifier on a raw table that holds the target
     /// column the model was trained for (see [`Model::confusion_matrix`]).
     pub fn confusion_matrix_table(&self, df: &DataFrame) -> Result<ConfusionMatrix> {

@@ -27,7 +27,9 @@ pub mod trial_view;
 pub use confusion::{confusion_matrix_plot, ConfusionMatrix};
 pub use leaderboard::leaderboard_html;
 pub use plots::{hyperparameter_plot, learning_curves_plot, objective_plot};
-pub use preview::{dataframe_head, DataFramePreview, HtmlView};
+pub use preview::HtmlView;
+#[cfg(feature = "tables")]
+pub use preview::{dataframe_head, DataFramePreview};
 pub use progress::NotebookProgress;
 pub use report::report_html;
 pub use series_plot::{evaluation_plot, forecast_plot, series_plot};

@@ -8,6 +8,7 @@ use super::html::{base64, escape, evcxr_print_html, fragment, num, thousands};
 use super::series_plot::series_plot;
 use super::svg::Svg;
 use crate::data::{ImageData, ImageDataset, Pixels, Targets, TextDataset, TimeSeries};
+#[cfg(feature = "tables")]
 use polars::prelude::{AnyValue, DataFrame};
 
 /// How many samples a preview shows by default.
@@ -283,6 +284,7 @@ pub fn text_table(data: &TextDataset, n: usize) -> HtmlView {
     }
 }
 
+#[cfg(feature = "tables")]
 /// A cell's text: strings without polars' quotes, `None` for a missing value.
 fn cell_text(v: &AnyValue<'_>) -> Option<String> {
     match v {
@@ -293,6 +295,7 @@ fn cell_text(v: &AnyValue<'_>) -> Option<String> {
     }
 }
 
+#[cfg(feature = "tables")]
 /// The first `n` rows of a table with its column names and types, and its shape; missing
 /// values read `null`.
 pub fn dataframe_head(df: &DataFrame, n: usize) -> HtmlView {
@@ -339,6 +342,7 @@ pub fn dataframe_head(df: &DataFrame, n: usize) -> HtmlView {
     }
 }
 
+#[cfg(feature = "tables")]
 /// `df.preview(5)` in a notebook: the head of a polars `DataFrame` as an [`HtmlView`] (see
 /// [`dataframe_head`]). In the prelude.
 pub trait DataFramePreview {
@@ -346,6 +350,7 @@ pub trait DataFramePreview {
     fn preview(&self, n: usize) -> HtmlView;
 }
 
+#[cfg(feature = "tables")]
 impl DataFramePreview for DataFrame {
     fn preview(&self, n: usize) -> HtmlView {
         dataframe_head(self, n)

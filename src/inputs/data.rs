@@ -1,6 +1,7 @@
 //! The raw values of one input, as a user gives them to `fit`, `predict` and `evaluate`.
 
 use crate::data::ImageData;
+#[cfg(feature = "tables")]
 use polars::prelude::DataFrame;
 
 /// The values of one input for a set of samples, borrowed from the caller: arrays for image and
@@ -30,6 +31,7 @@ pub enum InputData<'a> {
     /// One raw string per sample (a text input).
     Texts(Vec<&'a str>),
     /// One row per sample; the columns as the input was declared (a structured-data input).
+    #[cfg(feature = "tables")]
     Table(&'a DataFrame),
     /// One window per sample, `[n, steps, 1, channels]` (a time-series input; an `Array` of
     /// that shape is taken too).
@@ -42,6 +44,7 @@ impl InputData<'_> {
         match self {
             InputData::Array(x) | InputData::Windows(x) => x.len(),
             InputData::Texts(t) => t.len(),
+            #[cfg(feature = "tables")]
             InputData::Table(df) => df.height(),
         }
     }
@@ -51,6 +54,7 @@ impl InputData<'_> {
         match self {
             InputData::Array(_) => "an array (InputData::Array)",
             InputData::Texts(_) => "texts (InputData::Texts)",
+            #[cfg(feature = "tables")]
             InputData::Table(_) => "a table (InputData::Table)",
             InputData::Windows(_) => "windows (InputData::Windows)",
         }
@@ -63,6 +67,7 @@ impl<'a> From<&'a ImageData> for InputData<'a> {
     }
 }
 
+#[cfg(feature = "tables")]
 impl<'a> From<&'a DataFrame> for InputData<'a> {
     fn from(df: &'a DataFrame) -> Self {
         InputData::Table(df)

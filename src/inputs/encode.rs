@@ -9,22 +9,22 @@ use crate::blocks::{Block, TextBlock, TextStats};
 use crate::data::{ImageData, Pixels};
 use crate::error::{Error, Result};
 use crate::graph::NgramTable;
-use crate::preprocessing::{TableEncoder, Tokenizer};
+#[cfg(feature = "tables")]
+use crate::preprocessing::TableEncoder;
+use crate::preprocessing::Tokenizer;
 use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Whether an input of `kind` takes `data`.
 fn accepts(kind: InputKind, data: &InputData<'_>) -> bool {
-    matches!(
-        (kind, data),
-        (InputKind::Image | InputKind::Numeric, InputData::Array(_))
-            | (InputKind::Text, InputData::Texts(_))
-            | (InputKind::StructuredData, InputData::Table(_))
-            | (
-                InputKind::Timeseries,
-                InputData::Windows(_) | InputData::Array(_)
-            )
-    )
+    match (kind, data) {
+        (InputKind::Image | InputKind::Numeric, InputData::Array(_)) => true,
+        (InputKind::Text, InputData::Texts(_)) => true,
+        #[cfg(feature = "tables")]
+        (InputKind::StructuredData, InputData::Table(_)) => true,
+        (InputKind::Timeseries, InputData::Windows(_) | InputData::Array(_)) => true,
+        _ => false,
+    }
 }
 
 /// What an input of `kind` takes, for messages.
@@ -94,6 +94,7 @@ fn encode_one<'a>(k: usize, spec: &InputSpec, data: &InputData<'a>) -> Result<Co
         (InputData::Texts(t), Some(InputEncoder::Tokenizer(tok))) => {
             Cow::Owned(tok.encode_batch(t)?)
         }
+        #[cfg(feature = "tables")]
         (InputData::Table(df), Some(InputEncoder::Table(enc))) => Cow::Owned(enc.transform(df)?),
         _ => return Err(missing()),
     })
@@ -126,6 +127,7 @@ pub(crate) fn fit_input<'a>(
             }
             (Cow::Owned(ids), Some(InputEncoder::Tokenizer(tok)))
         }
+        #[cfg(feature = "tables")]
         (Input::StructuredData(spec), InputData::Table(df)) => {
             let enc = TableEncoder::fit_features(df, spec)?;
             (

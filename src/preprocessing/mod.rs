@@ -4,14 +4,17 @@
 
 mod columns;
 mod series;
+#[cfg(feature = "tables")]
+mod table_frame;
 mod tokenizer;
 
 pub use columns::{
-    auto_bins, class_targets, regression_targets, ColumnEncoder, ColumnType, Encoding,
-    NumericScaler, TableEncoder, TableSpec, TargetScaler, ValueKind, CATEGORICAL_UNIQUE_RATIO,
-    LOG_SKEWNESS, MAX_CATEGORIES,
+    auto_bins, ColumnEncoder, ColumnType, Encoding, NumericScaler, TableEncoder, TableSpec,
+    TargetScaler, ValueKind, CATEGORICAL_UNIQUE_RATIO, LOG_SKEWNESS, MAX_CATEGORIES,
 };
 pub use series::{check_horizon, multiplicative, SeriesPreprocessing, WindowNorm, Windows};
+#[cfg(feature = "tables")]
+pub use table_frame::{class_targets, regression_targets};
 pub use tokenizer::{tokenize, Tokenizer, OOV, PAD};
 
 use crate::blocks::DataStats;

@@ -18,8 +18,13 @@ mod text_classifier;
 mod text_regressor;
 pub use text_classifier::TextClassifier;
 pub use text_regressor::TextRegressor;
+#[cfg(feature = "tables")]
 mod structured_data;
+#[cfg(feature = "tables")]
 mod structured_data_classifier;
+#[cfg(feature = "tables")]
 mod structured_data_regressor;
+#[cfg(feature = "tables")]
 pub use structured_data_classifier::{ClassWeight, StructuredDataClassifier};
+#[cfg(feature = "tables")]
 pub use structured_data_regressor::StructuredDataRegressor;

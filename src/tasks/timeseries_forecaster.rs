@@ -651,6 +651,7 @@ mod tests {
         assert_eq!(f.plan(120, 24).unwrap().train.last(), Some(&86));
     }
 
+    #[cfg(feature = "tables")]
     #[test]
     fn lookbacks_follow_the_frequency_and_fit_the_series() {
         let months: Vec<String> = (0..120)

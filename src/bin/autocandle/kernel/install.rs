@@ -4,7 +4,7 @@
 use super::paths::{cargo_bin, data_home, slots_home, which};
 use super::process::{jupyter_data_dir, output, run_command, JUPYTER_HINT};
 use super::spec::{init_evcxr, kernel_json, named_dependencies, warmup_notebook};
-use super::{config, io, InstallArgs, DISPLAY_NAME, EVCXR_VERSION, KERNEL_NAME, READY};
+use super::{config, io, InstallArgs, Kernel, EVCXR_VERSION, KERNELS, READY};
 use autocandle::Result;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -130,11 +130,7 @@ pub(super) fn install(args: &InstallArgs) -> Result<()> {
     )?;
 
     let home = data_home()?;
-    let config_dir = home.join("evcxr-config");
-    write(
-        &config_dir.join("init.evcxr"),
-        &init_evcxr(&crate_dir, &args.features, &named_dependencies(&crate_dir)?),
-    )?;
+    let named = named_dependencies(&crate_dir)?;
     // The launcher is a copy of this program: a rebuild of the checkout cannot pull it away
     // from under a running Jupyter.
     // (/proc/self/exe still reads when a rebuild has replaced the file since it started.)
@@ -156,43 +152,66 @@ pub(super) fn install(args: &InstallArgs) -> Result<()> {
 
     // cargo and rustc as this shell finds them, for a Jupyter started from elsewhere.
     let tool_dir = which("cargo").and_then(|p| p.parent().map(Path::to_path_buf));
-    let spec = kernel_json(
-        &launcher,
-        &evcxr,
-        &config_dir,
-        &slots_dir,
-        args.slots,
-        tool_dir.as_deref(),
-    );
-    let spec_dir = kernels.join(KERNEL_NAME);
-    let text = serde_json::to_string_pretty(&spec).unwrap_or_default();
-    write(&spec_dir.join("kernel.json"), &(text + "\n"))?;
-    eprintln!(
-        "kernelspec {DISPLAY_NAME:?} written to {}\n  loads autocandle from {}",
-        spec_dir.display(),
-        crate_dir.display()
-    );
+    for kernel in KERNELS {
+        // Each kernel has its own evcxr configuration; they share the build folders, where
+        // cargo keeps both builds of autocandle side by side over the same dependencies.
+        let config_dir = home.join("evcxr-config").join(kernel.name);
+        write(
+            &config_dir.join("init.evcxr"),
+            &init_evcxr(kernel, &crate_dir, &args.features, &named),
+        )?;
+        let spec = kernel_json(
+            kernel,
+            &launcher,
+            &evcxr,
+            &config_dir,
+            &slots_dir,
+            args.slots,
+            tool_dir.as_deref(),
+        );
+        let spec_dir = kernels.join(kernel.name);
+        let text = serde_json::to_string_pretty(&spec).unwrap_or_default();
+        write(&spec_dir.join("kernel.json"), &(text + "\n"))?;
+        eprintln!(
+            "kernelspec {:?} written to {}\n  loads autocandle from {}",
+            kernel.display,
+            spec_dir.display(),
+            crate_dir.display()
+        );
+    }
     if args.no_prebuild {
         eprintln!("prebuild skipped: the first kernel start will compile the dependencies");
     } else {
-        eprintln!("prebuilding the kernel's dependencies (cargo's output follows)");
-        let t = Instant::now();
-        warm(jupyter)?;
-        eprintln!("prebuild: {:.0} s", t.elapsed().as_secs_f64());
+        for kernel in KERNELS {
+            eprintln!("prebuilding {:?} (cargo's output follows)", kernel.display);
+            let t = Instant::now();
+            warm(jupyter, kernel)?;
+            eprintln!(
+                "prebuild of {:?}: {:.0} s",
+                kernel.display,
+                t.elapsed().as_secs_f64()
+            );
+        }
     }
     eprintln!(
-        "kernel installed in {:.0} s. Start `jupyter lab` and pick \"{DISPLAY_NAME}\".",
-        started.elapsed().as_secs_f64()
+        "kernels installed in {:.0} s. Start `jupyter lab` and pick \"{}\" (\"{}\" for notebooks that read tables).",
+        started.elapsed().as_secs_f64(),
+        KERNELS[0].display,
+        KERNELS[1].display
     );
     Ok(())
 }
 
 /// Executes the warm-up notebook through the installed kernel (no start-up time limit: the
 /// first start compiles every dependency) and checks its output. Returns the wall seconds.
-pub(super) fn warm(jupyter: &Path) -> Result<f64> {
-    let dir = std::env::temp_dir().join(format!("autocandle-warmup-{}", std::process::id()));
+pub(super) fn warm(jupyter: &Path, kernel: Kernel) -> Result<f64> {
+    let dir = std::env::temp_dir().join(format!(
+        "autocandle-warmup-{}-{}",
+        kernel.name,
+        std::process::id()
+    ));
     let nb = dir.join("warmup.ipynb");
-    let text = serde_json::to_string_pretty(&warmup_notebook()).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&warmup_notebook(kernel)).unwrap_or_default();
     write(&nb, &text)?;
     let t = Instant::now();
     let mut cmd = Command::new(jupyter);
@@ -204,7 +223,7 @@ pub(super) fn warm(jupyter: &Path) -> Result<f64> {
         .args([
             "--output",
             "warmup.out",
-            &format!("--ExecutePreprocessor.kernel_name={KERNEL_NAME}"),
+            &format!("--ExecutePreprocessor.kernel_name={}", kernel.name),
             "--ExecutePreprocessor.startup_timeout=14400",
             "--ExecutePreprocessor.timeout=-1",
         ]);
@@ -217,7 +236,8 @@ pub(super) fn warm(jupyter: &Path) -> Result<f64> {
     if !result.contains(READY) {
         return Err(config(format!(
             "the warm-up notebook ran but its cell did not print {READY:?}; run `jupyter lab`, \
-             open a \"{DISPLAY_NAME}\" notebook and look at the error"
+             open a \"{}\" notebook and look at the error",
+            kernel.display
         )));
     }
     eprintln!("kernel start to first autocandle result: {seconds:.1} s (nbconvert, wall)");
@@ -227,7 +247,7 @@ pub(super) fn warm(jupyter: &Path) -> Result<f64> {
 pub(super) fn uninstall(jupyter: &Path) -> Result<()> {
     let mut dirs = vec![data_home()?, slots_home()?];
     match jupyter_data_dir(jupyter) {
-        Ok(d) => dirs.push(d.join("kernels").join(KERNEL_NAME)),
+        Ok(d) => dirs.extend(KERNELS.iter().map(|k| d.join("kernels").join(k.name))),
         Err(e) => eprintln!("warning: kernelspec left in place: {e}"),
     }
     for d in dirs {

@@ -19,10 +19,32 @@ use std::path::{Path, PathBuf};
 
 /// The evcxr_jupyter version the kernel is built and tested with.
 pub const EVCXR_VERSION: &str = "0.22.0";
-/// The kernelspec's name (`jupyter nbconvert --ExecutePreprocessor.kernel_name=autocandle`).
-pub const KERNEL_NAME: &str = "autocandle";
-/// The name Jupyter shows.
-pub const DISPLAY_NAME: &str = "Rust (autocandle)";
+/// One of the kernels: its kernelspec name (`jupyter nbconvert
+/// --ExecutePreprocessor.kernel_name=...`), the name Jupyter shows, and whether it loads
+/// autocandle's `tables` feature (polars DataFrames, CSV files). evcxr analyses every dependency's
+/// sources when a kernel starts, and polars alone costs most of that, so only notebooks that read
+/// tables pay for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kernel {
+    pub name: &'static str,
+    pub display: &'static str,
+    pub tables: bool,
+}
+
+/// The installed kernels: the plain one first (what a new notebook should pick), then the one
+/// with tables.
+pub const KERNELS: [Kernel; 2] = [
+    Kernel {
+        name: "autocandle",
+        display: "Rust (autocandle)",
+        tables: false,
+    },
+    Kernel {
+        name: "autocandle-tables",
+        display: "Rust (autocandle, tables)",
+        tables: true,
+    },
+];
 /// Build folders, i.e. kernels that can run at once with a warm build.
 pub(super) const DEFAULT_SLOTS: usize = 4;
 /// The line the warm-up cell prints.
@@ -82,7 +104,9 @@ pub struct InstallArgs {
 pub fn run(command: KernelCommand) -> Result<()> {
     match command {
         KernelCommand::Install(args) => install::install(&args),
-        KernelCommand::Warm(args) => install::warm(&args.jupyter).map(|_| ()),
+        KernelCommand::Warm(args) => KERNELS
+            .iter()
+            .try_for_each(|k| install::warm(&args.jupyter, *k).map(|_| ())),
         KernelCommand::Uninstall(args) => install::uninstall(&args.jupyter),
         KernelCommand::Launch { connection_file } => launch::launch(&connection_file),
     }

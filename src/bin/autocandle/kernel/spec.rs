@@ -2,7 +2,7 @@
 //! the one-cell warm-up notebook.
 
 use super::process::output;
-use super::{config, DISPLAY_NAME, EVCXR_VERSION, KERNEL_NAME, READY};
+use super::{config, Kernel, EVCXR_VERSION, READY};
 use autocandle::Result;
 use serde_json::json;
 use std::path::Path;
@@ -58,23 +58,30 @@ pub(super) fn named_dependencies(crate_dir: &Path) -> Result<Vec<String>> {
 /// already downloaded, without the network at each start), the shared build cache, the crate
 /// and the dependencies named in notebooks, the prelude. One block, so one compile at kernel
 /// start.
-pub fn init_evcxr(crate_dir: &Path, features: &[String], named: &[String]) -> String {
+pub fn init_evcxr(
+    kernel: Kernel,
+    crate_dir: &Path,
+    features: &[String],
+    named: &[String],
+) -> String {
     let path = serde_json::to_string(&crate_dir.to_string_lossy()).unwrap_or_default();
-    let features = if features.is_empty() {
-        String::new()
-    } else {
-        format!(
-            ", features = {}",
-            serde_json::to_string(features).unwrap_or_default()
-        )
-    };
-    let mut named: String = named.iter().map(|d| format!("{d}\n")).collect();
-    named += "use autocandle::prelude::*;\n";
-    format!(":offline 1\n:cache 2048\n:dep autocandle = {{ path = {path}{features} }}\n{named}")
+    let mut features = features.to_vec();
+    if kernel.tables {
+        features.push("tables".into());
+    }
+    let features = serde_json::to_string(&features).unwrap_or_default();
+    let mut lines = format!(
+        ":offline 1\n:cache 2048\n:dep autocandle = {{ path = {path}, default-features = false, features = {features} }}\n"
+    );
+    if kernel.tables {
+        lines.extend(named.iter().map(|d| format!("{d}\n")));
+    }
+    lines + "use autocandle::prelude::*;\n"
 }
 
 /// The kernelspec (kernel.json).
 pub fn kernel_json(
+    kernel: Kernel,
     launcher: &Path,
     evcxr: &Path,
     config_dir: &Path,
@@ -88,7 +95,7 @@ pub fn kernel_json(
     };
     json!({
         "argv": [launcher.display().to_string(), "kernel", "launch", "{connection_file}"],
-        "display_name": DISPLAY_NAME,
+        "display_name": kernel.display,
         "language": "rust",
         "interrupt_mode": "message",
         "env": {
@@ -113,7 +120,7 @@ pub fn kernel_json(
 
 /// The one-cell warm-up notebook: the kernel compiles autocandle at start-up (init.evcxr), and
 /// the cell uses the prelude.
-pub fn warmup_notebook() -> serde_json::Value {
+pub fn warmup_notebook(kernel: Kernel) -> serde_json::Value {
     let source = format!(
         "let config = SearchConfig::default();\nprintln!(\"{READY}: max_trials = {{}}\", config.max_trials);"
     );
@@ -123,7 +130,7 @@ pub fn warmup_notebook() -> serde_json::Value {
             "outputs": [], "source": source
         }],
         "metadata": {
-            "kernelspec": { "name": KERNEL_NAME, "display_name": DISPLAY_NAME, "language": "rust" },
+            "kernelspec": { "name": kernel.name, "display_name": kernel.display, "language": "rust" },
             "language_info": { "name": "rust" }
         },
         "nbformat": 4, "nbformat_minor": 5
@@ -135,13 +142,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn init_evcxr_quotes_the_path_and_lists_features() {
+    fn init_evcxr_quotes_the_path_and_loads_polars_only_in_the_tables_kernel() {
+        use crate::kernel::KERNELS;
         let polars = ":dep polars = { version = \"^0.55\" }".to_string();
-        let s = init_evcxr(Path::new("/a b/\"c\""), &["cuda".to_string()], &[polars]);
-        assert!(s.contains("}\n:dep polars = { version = \"^0.55\" }\nuse autocandle"));
-        assert!(s.contains(r#":dep autocandle = { path = "/a b/\"c\"", features = ["cuda"] }"#));
-        assert!(s.ends_with("use autocandle::prelude::*;\n"));
-        assert!(s.starts_with(":offline 1\n:cache"));
+        let dir = Path::new("/a b/\"c\"");
+        let plain = init_evcxr(
+            KERNELS[0],
+            dir,
+            &["cuda".to_string()],
+            std::slice::from_ref(&polars),
+        );
+        assert!(plain.contains(
+            r#":dep autocandle = { path = "/a b/\"c\"", default-features = false, features = ["cuda"] }"#
+        ));
+        assert!(!plain.contains("polars"), "{plain}");
+        assert!(plain.ends_with("}\nuse autocandle::prelude::*;\n"));
+        assert!(plain.starts_with(":offline 1\n:cache"));
+        let tables = init_evcxr(KERNELS[1], dir, &["cuda".to_string()], &[polars]);
+        assert!(
+            tables.contains(r#"default-features = false, features = ["cuda","tables"] }"#),
+            "{tables}"
+        );
+        assert!(tables.contains("}\n:dep polars = { version = \"^0.55\" }\nuse autocandle"));
     }
 
     #[test]
@@ -160,6 +182,7 @@ mod tests {
     #[test]
     fn kernel_json_runs_the_launcher_with_an_optimised_profile() {
         let spec = kernel_json(
+            crate::kernel::KERNELS[1],
             Path::new("/k/autocandle"),
             Path::new("/c/evcxr_jupyter"),
             Path::new("/k/cfg"),
@@ -168,7 +191,7 @@ mod tests {
             Some(Path::new("/c")),
         );
         assert_eq!(spec["argv"][3], "{connection_file}");
-        assert_eq!(spec["display_name"], DISPLAY_NAME);
+        assert_eq!(spec["display_name"], "Rust (autocandle, tables)");
         assert_eq!(spec["interrupt_mode"], "message");
         assert_eq!(spec["env"]["CARGO_PROFILE_DEV_OPT_LEVEL"], "3");
         assert_eq!(spec["env"]["EVCXR_CONFIG_DIR"], "/k/cfg");
