@@ -8,6 +8,10 @@
 //! cargo run --release --example tuner_comparison -- --data cifar10:../shared/data/cifar10 --budget 1800 --epochs 20 --out bench/tuners_cifar10
 //! ```
 //! Writes `<out>.md` (a table) and `<out>.svg` (best validation accuracy vs time per tuner).
+//! Each tuner's result is also kept in `<out>.<tuner>.json` as soon as it ends, so that
+//! `--tuners random,bayesian` runs only those and the table and plot still show every tuner
+//! whose result is there for the same data, budget, epochs and seed (a long comparison can be
+//! run in parts).
 
 use autocandle::automodel::{SearchConfig, SearchEvent};
 use autocandle::data::{datasets, ImageDataset};
@@ -19,8 +23,11 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Run {
-    tuner: &'static str,
+    tuner: String,
+    /// What the run was given: data, budget (s), epochs, seed.
+    setting: (String, u64, usize, u64),
     /// (seconds since the start, best validation accuracy so far) at each trial's end.
     curve: Vec<(f64, f64)>,
     best_val: f64,
@@ -60,15 +67,15 @@ fn load(spec: &str) -> autocandle::Result<(ImageDataset, ImageDataset)> {
     }
 }
 
+const TUNERS: [&str; 5] = ["greedy", "random", "bayesian", "hyperband", "morphism"];
+
 fn run(
     tuner: &'static str,
-    train: &ImageDataset,
-    test: &ImageDataset,
-    budget: Duration,
-    epochs: usize,
-    seed: u64,
+    (train, test): (&ImageDataset, &ImageDataset),
+    setting: &(String, u64, usize, u64),
     dir: &std::path::Path,
 ) -> autocandle::Result<Run> {
+    let (budget, epochs, seed) = (Duration::from_secs(setting.1), setting.2, setting.3);
     let config = SearchConfig {
         max_trials: 1000,
         time_limit: Some(budget),
@@ -110,7 +117,8 @@ fn run(
         .collect();
     let curve = curve.lock().map(|v| v.clone()).unwrap_or_default();
     Ok(Run {
-        tuner,
+        tuner: tuner.into(),
+        setting: setting.clone(),
         best_val: curve.last().map_or(0.0, |p| p.1),
         curve,
         test: test_acc,
@@ -168,7 +176,7 @@ fn plot(
         }
         chart
             .draw_series(LineSeries::new(pts, color.stroke_width(2)))?
-            .label(r.tuner)
+            .label(r.tuner.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
     }
     chart
@@ -184,32 +192,39 @@ fn plot(
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let data = arg(&args, "--data").unwrap_or_else(|| "digits".into());
-    let budget = Duration::from_secs_f64(arg(&args, "--budget").map_or(Ok(120.0), |s| s.parse())?);
+    let budget: u64 = arg(&args, "--budget").map_or(Ok(120), |s| s.parse())?;
     let epochs: usize = arg(&args, "--epochs").map_or(Ok(10), |s| s.parse())?;
     let seed: u64 = arg(&args, "--seed").map_or(Ok(1), |s| s.parse())?;
     let out = arg(&args, "--out").unwrap_or_else(|| "bench/tuners".into());
     let tuners: Vec<&'static str> = match arg(&args, "--tuners") {
-        Some(list) => ["greedy", "random", "bayesian", "hyperband", "morphism"]
+        Some(list) => TUNERS
             .into_iter()
             .filter(|t| list.split(',').any(|x| x == *t))
             .collect(),
-        None => vec!["greedy", "random", "bayesian", "hyperband", "morphism"],
+        None => TUNERS.to_vec(),
     };
-    let (train, test) = load(&data)?;
-    let dir = tempfile_dir()?;
-    let mut runs = Vec::new();
-    for t in tuners {
-        eprintln!("{t}: {} s budget on {data}", budget.as_secs());
-        runs.push(run(t, &train, &test, budget, epochs, seed, &dir)?);
-    }
     if let Some(parent) = std::path::Path::new(&out).parent() {
         std::fs::create_dir_all(parent)?;
     }
+    let setting = (data.clone(), budget, epochs, seed);
+    let (train, test) = load(&data)?;
+    let dir = tempfile_dir()?;
+    for t in tuners {
+        eprintln!("{t}: {budget} s budget on {data}");
+        let r = run(t, (&train, &test), &setting, &dir)?;
+        std::fs::write(format!("{out}.{t}.json"), serde_json::to_string(&r)?)?;
+    }
+    // Every tuner with a saved result for this setting, in the fixed order.
+    let runs: Vec<Run> = TUNERS
+        .iter()
+        .filter_map(|t| std::fs::read_to_string(format!("{out}.{t}.json")).ok())
+        .filter_map(|s| serde_json::from_str::<Run>(&s).ok())
+        .filter(|r| r.setting == setting)
+        .collect();
     let mut md = format!(
-        "Data {data}, budget {} s per tuner, {epochs} epochs per trial at most, seed {seed}.\n\n\
+        "Data {data}, budget {budget} s per tuner, {epochs} epochs per trial at most, seed {seed}.\n\n\
          | tuner | best val acc | test acc | trials (completed) | wall s | search overhead per trial, mean / max s |\n\
-         |---|---|---|---|---|---|\n",
-        budget.as_secs()
+         |---|---|---|---|---|---|\n"
     );
     for r in &runs {
         md += &format!(
@@ -227,7 +242,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     std::fs::write(format!("{out}.md"), &md)?;
     plot(
         &runs,
-        &format!("Tuners on {data}, {} s each", budget.as_secs()),
+        &format!("Tuners on {data}, {budget} s each"),
         &format!("{out}.svg"),
     )?;
     print!("{md}");

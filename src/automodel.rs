@@ -468,11 +468,11 @@ impl AutoModel {
                     last_end,
                 )?;
                 last_end = end;
-                if trial.status == TrialStatus::Failed {
-                    consecutive_failures += 1;
-                } else {
-                    consecutive_failures = 0;
+                match trial.status {
+                    TrialStatus::Failed => consecutive_failures += 1,
+                    _ => consecutive_failures = 0,
                 }
+                let stopped = trial.status == TrialStatus::Stopped;
                 trials.push(trial.clone());
                 let best = Trial::best(&trials).map(|t| t.trial_id.clone());
                 let state = OracleState {
@@ -492,6 +492,9 @@ impl AutoModel {
                     trial: Box::new(trial),
                     leaderboard: board,
                 });
+                if stopped {
+                    break;
+                }
             }
             Ok(())
         })();
@@ -723,6 +726,11 @@ impl AutoModel {
                 let tmp = crate::project::temp_path(&w);
                 net.params.save(&tmp)?;
                 std::fs::rename(&tmp, &w).map_err(|e| Error::io(&w, e))?;
+            }
+            // The time limit, not the trial, ended it: no score, and the search ends.
+            Ok(Err(Error::OutOfTime(why))) => {
+                trial.status = TrialStatus::Stopped;
+                trial.reason = Some(why);
             }
             Ok(Err(e)) => {
                 trial.status = TrialStatus::Failed;

@@ -145,6 +145,49 @@ fn time_limit_stops_a_trial_at_an_epoch_boundary_and_keeps_the_model() {
 }
 
 #[test]
+fn a_trial_cut_off_by_the_time_limit_before_an_epoch_is_stopped_not_failed() {
+    use autocandle::automodel::SearchEvent;
+    use autocandle::training::TrainEvent;
+    let data = small_digits(600);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), "cut");
+    cfg.max_trials = 5;
+    cfg.epochs = 1;
+    let limit = Duration::from_secs(15);
+    cfg.time_limit = Some(limit);
+    let start = std::time::Instant::now();
+    let mut clf = ImageClassifier::new(cfg);
+    // Trial 01 stalls after its first batch until the budget is gone, as a slow trial would:
+    // the time kept for the final fit interrupts it before its first epoch ends.
+    clf.on_progress(Box::new(move |e: &SearchEvent| {
+        if let SearchEvent::Train {
+            trial_id,
+            event: TrainEvent::Batch { batch: 1, .. },
+        } = e
+        {
+            if trial_id == "01" {
+                std::thread::sleep(limit.saturating_sub(start.elapsed()));
+            }
+        }
+    }));
+    let r = clf.fit(&data, None).unwrap().clone();
+    let status: Vec<TrialStatus> = r.trials.iter().map(|t| t.status).collect();
+    assert_eq!(
+        status,
+        [TrialStatus::Completed, TrialStatus::Stopped],
+        "the search ends with the stopped trial"
+    );
+    let reason = r.trials[1].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("before any epoch completed"), "{reason}");
+    assert_eq!(r.best_trial, "00");
+    // The stopped trial is saved as such, and the model is the completed trial's.
+    let saved = std::fs::read_to_string(dir.path().join("cut").join("trial_01").join("trial.json"))
+        .unwrap();
+    assert!(saved.contains("\"STOPPED\""), "{saved}");
+    assert!(clf.evaluate(&data).unwrap().accuracy.unwrap() > 0.3);
+}
+
+#[test]
 fn exported_model_round_trips_and_checks_its_input() {
     let data = small_digits(300);
     let dir = tempfile::tempdir().unwrap();

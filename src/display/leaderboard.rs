@@ -3,14 +3,6 @@
 use super::html::{escape, fragment, num, sort_key, sortable_script, unique_id};
 use crate::tuners::{Trial, TrialStatus};
 
-fn status_text(s: TrialStatus) -> &'static str {
-    match s {
-        TrialStatus::Completed => "COMPLETED",
-        TrialStatus::Failed => "FAILED",
-        TrialStatus::Running => "RUNNING",
-    }
-}
-
 /// Trials best first: by score (missing last), then by id.
 pub fn ranked(trials: &[Trial]) -> Vec<&Trial> {
     let mut v: Vec<&Trial> = trials.iter().collect();
@@ -96,7 +88,7 @@ pub fn leaderboard_table(trials: &[Trial]) -> String {
             ""
         };
         s += &format!("<tr{class}><td data-v=\"{label}\">{label}{star}</td>");
-        s += &td_text(status_text(t.status));
+        s += &td_text(t.status.as_str());
         s += &td_num(t.score, 4);
         if has_acc {
             s += &td_num(t.best_metrics.and_then(|m| m.accuracy), 4);

@@ -17,7 +17,7 @@ use crate::automodel::SearchResult;
 use crate::error::Result;
 use crate::export::Model;
 use crate::graph::Summary;
-use crate::tuners::{Trial, TrialStatus};
+use crate::tuners::Trial;
 
 /// A plot, or an image that says why it could not be drawn.
 fn or_message(r: Result<Svg>) -> Svg {
@@ -87,11 +87,7 @@ impl Trial {
 
     /// The trial as plain text: status, objective, parameters, time and hyperparameters.
     pub fn to_text(&self) -> String {
-        let status = match self.status {
-            TrialStatus::Completed => "completed",
-            TrialStatus::Failed => "failed",
-            TrialStatus::Running => "running",
-        };
+        let status = self.status.as_str().to_ascii_lowercase();
         let mut s = format!(
             "Trial {} ({status}): validation loss {}, {} epoch(s), {:.1} s",
             self.trial_id,

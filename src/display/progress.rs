@@ -250,6 +250,12 @@ impl NotebookProgress {
     }
 
     fn trial_end(&self, t: &Trial, board: &[Trial]) -> String {
+        if t.status == TrialStatus::Stopped {
+            return format!(
+                "Trial {} stopped by the time limit before its first epoch ended.",
+                t.trial_id
+            );
+        }
         if t.status == TrialStatus::Failed {
             return format!(
                 "Trial {} failed: {}",

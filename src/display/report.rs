@@ -31,10 +31,12 @@ pub fn overview(trials: &[Trial]) -> String {
         None => "no completed trial".into(),
     };
     format!(
-        "<p>{} trial(s): {} completed, {} failed, {} running; {best}; {:.1} s of training.</p>",
+        "<p>{} trial(s): {} completed, {} failed, {} stopped by the time limit, {} running; {best}; \
+         {:.1} s of training.</p>",
         trials.len(),
         count(TrialStatus::Completed),
         count(TrialStatus::Failed),
+        count(TrialStatus::Stopped),
         count(TrialStatus::Running),
         time
     )

@@ -3,7 +3,7 @@
 
 use crate::automodel::SearchEvent;
 use crate::training::{EpochRecord, Metrics, TrainEvent};
-use crate::tuners::{Trial, TrialStatus};
+use crate::tuners::Trial;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
@@ -70,11 +70,7 @@ pub fn leaderboard(trials: &[Trial]) -> String {
             .score
             .map(|a| format!("{a:.4}"))
             .unwrap_or_else(|| "-".into());
-        let status = match t.status {
-            TrialStatus::Completed => "COMPLETED",
-            TrialStatus::Failed => "FAILED",
-            TrialStatus::Running => "RUNNING",
-        };
+        let status = t.status.as_str();
         let note = t.reason.clone().unwrap_or_default();
         let epochs = match t.epoch_range() {
             Some((a, b)) if a == b => a.to_string(),

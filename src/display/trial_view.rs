@@ -3,7 +3,7 @@
 use super::html::{escape, fragment, num};
 use super::plots::learning_curves_plot;
 use crate::training::StopReason;
-use crate::tuners::{Trial, TrialStatus};
+use crate::tuners::Trial;
 
 fn stop_text(r: StopReason) -> &'static str {
     match r {
@@ -36,11 +36,7 @@ pub fn hyperparameters_table(trial: &Trial) -> String {
 /// best epoch, parameters, time, why it stopped or failed), the hyperparameters table and the
 /// learning curves as inline SVG.
 pub fn trial_body(trial: &Trial) -> String {
-    let status = match trial.status {
-        TrialStatus::Completed => "completed",
-        TrialStatus::Failed => "failed",
-        TrialStatus::Running => "running",
-    };
+    let status = trial.status.as_str().to_ascii_lowercase();
     let mut s = format!(
         "<h3>Trial {} <span class=\"ac-muted\">({status})</span></h3><dl>",
         escape(&trial.trial_id)

@@ -15,6 +15,26 @@ pub enum TrialStatus {
     Completed,
     /// Failed; `reason` says why.
     Failed,
+    /// Stopped by the time limit before its first epoch completed: nothing to score, and no
+    /// fault of the trial's (KerasTuner's `STOPPED`). The search ends after it.
+    Stopped,
+}
+
+impl TrialStatus {
+    /// The status as KerasTuner writes it: `"RUNNING"`, `"COMPLETED"`, `"FAILED"`, `"STOPPED"`.
+    ///
+    /// ```
+    /// use autocandle::tuners::TrialStatus;
+    /// assert_eq!(TrialStatus::Stopped.as_str(), "STOPPED");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrialStatus::Running => "RUNNING",
+            TrialStatus::Completed => "COMPLETED",
+            TrialStatus::Failed => "FAILED",
+            TrialStatus::Stopped => "STOPPED",
+        }
+    }
 }
 
 /// One trial, as saved in `trial_<id>/trial.json`.
@@ -36,7 +56,7 @@ pub struct Trial {
     pub history: Vec<EpochRecord>,
     /// Why training stopped.
     pub stop_reason: Option<StopReason>,
-    /// Why the trial failed.
+    /// Why the trial failed, or was stopped.
     pub reason: Option<String>,
     /// Trainable parameters.
     pub params: Option<usize>,
