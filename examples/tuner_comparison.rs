@@ -174,6 +174,12 @@ fn plot(
         if let Some(v) = last {
             pts.push((r.wall, v));
         }
+        // A dot at each trial's end, so that a tuner with a single trial shows too.
+        chart.draw_series(
+            r.curve
+                .iter()
+                .map(|&(t, v)| Circle::new((t, v), 3, color.filled())),
+        )?;
         chart
             .draw_series(LineSeries::new(pts, color.stroke_width(2)))?
             .label(r.tuner.as_str())
@@ -183,7 +189,7 @@ fn plot(
         .configure_series_labels()
         .border_style(BLACK)
         .background_style(WHITE.mix(0.9))
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::UpperLeft)
         .draw()?;
     root.present()?;
     Ok(())
@@ -242,7 +248,10 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     std::fs::write(format!("{out}.md"), &md)?;
     plot(
         &runs,
-        &format!("Tuners on {data}, {budget} s each"),
+        &format!(
+            "Tuners on {}, {budget} s each, seed {seed}",
+            data.split(':').next().unwrap_or(&data)
+        ),
         &format!("{out}.svg"),
     )?;
     print!("{md}");
