@@ -5,8 +5,10 @@
 //! ```text
 //! cargo run --release --example tuner_comparison -- --data digits --budget 120 --seed 1 --out bench/tuners_digits
 //! cargo run --release --example tuner_comparison -- --data mnist:../shared/data/mnist --budget 900 --out bench/tuners_mnist
-//! cargo run --release --example tuner_comparison -- --data cifar10:../shared/data/cifar10 --budget 1800 --epochs 20 --out bench/tuners_cifar10
+//! cargo run --release --example tuner_comparison -- --data cifar10:../shared/data/cifar10 --budget 1800 --seed 1 --out bench/tuners_cifar10
 //! ```
+//! Flags: `--data digits|mnist:<dir>|cifar10:<dir>`, `--budget <s>` (120), `--epochs <n>` (10),
+//! `--seed <n>` (1), `--out <prefix>` (bench/tuners), `--tuners <a,b,..>` (all); `--help`.
 //! Writes `<out>.md` (a table) and `<out>.svg` (best validation accuracy vs time per tuner).
 //! Each tuner's result is also kept in `<out>.<tuner>.json` as soon as it ends, so that
 //! `--tuners random,bayesian` runs only those and the table and plot still show every tuner
@@ -195,18 +197,49 @@ fn plot(
     Ok(())
 }
 
+const USAGE: &str = "usage: tuner_comparison [--data digits|mnist:<dir>|cifar10:<dir>] \
+[--budget <seconds, 120>] [--epochs <per trial, 10>] [--seed <1>] [--out <prefix, bench/tuners>] \
+[--tuners greedy,random,bayesian,hyperband,morphism|none]";
+
+/// The flags this example takes, each followed by its value.
+const FLAGS: [&str; 6] = [
+    "--data", "--budget", "--epochs", "--seed", "--out", "--tuners",
+];
+
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    // Every other argument is a known flag followed by its value.
+    let mut rest = args.iter().skip(1);
+    while let Some(a) = rest.next() {
+        if !FLAGS.contains(&a.as_str()) || rest.next().is_none() {
+            return Err(format!(
+                "unexpected argument '{a}' (or a flag without its value)\n{USAGE}"
+            )
+            .into());
+        }
+    }
     let data = arg(&args, "--data").unwrap_or_else(|| "digits".into());
     let budget: u64 = arg(&args, "--budget").map_or(Ok(120), |s| s.parse())?;
     let epochs: usize = arg(&args, "--epochs").map_or(Ok(10), |s| s.parse())?;
     let seed: u64 = arg(&args, "--seed").map_or(Ok(1), |s| s.parse())?;
     let out = arg(&args, "--out").unwrap_or_else(|| "bench/tuners".into());
     let tuners: Vec<&'static str> = match arg(&args, "--tuners") {
-        Some(list) => TUNERS
-            .into_iter()
-            .filter(|t| list.split(',').any(|x| x == *t))
-            .collect(),
+        Some(list) => {
+            if let Some(bad) = list
+                .split(',')
+                .find(|x| *x != "none" && !TUNERS.contains(x))
+            {
+                return Err(format!("unknown tuner '{bad}'\n{USAGE}").into());
+            }
+            TUNERS
+                .into_iter()
+                .filter(|t| list.split(',').any(|x| x == *t))
+                .collect()
+        }
         None => TUNERS.to_vec(),
     };
     if let Some(parent) = std::path::Path::new(&out).parent() {

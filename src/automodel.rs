@@ -437,16 +437,30 @@ impl AutoModel {
                 // With a time limit, the search keeps back the time the final fit of the best
                 // trial so far will need, so that the budget ends with a retrained model.
                 // (10 % more than its estimate, for the noise of a shared machine).
-                let reserve = match Trial::best(&trials) {
-                    Some(best) if cfg.final_fit => 1.1 * final_fit_seconds(best, data),
+                let estimate = match Trial::best(&trials) {
+                    Some(best) if cfg.final_fit => Some(final_fit_seconds(best, data)),
+                    _ => None,
+                };
+                // Once the final fit no longer fits in what is left, it will be skipped anyway
+                // (the model is then the best trial's): keeping time back for it would only
+                // leave the rest of the budget unused, so the search goes on to its end.
+                let final_fit_lost = match (estimate, deadline) {
+                    (Some(e), Some(d)) => {
+                        d.saturating_duration_since(Instant::now()).as_secs_f64() < e
+                    }
+                    _ => false,
+                };
+                let reserve = match estimate {
+                    Some(e) if !final_fit_lost => 1.1 * e,
                     _ => 0.0,
                 };
                 let trial_deadline = deadline.map(|d| {
                     d.checked_sub(Duration::from_secs_f64(reserve))
                         .unwrap_or(start)
                 });
-                // A trial that runs into the time kept for the final fit is stopped mid-epoch.
-                let interrupt_at = trial_deadline.filter(|_| reserve > 0.0);
+                // A trial that runs into the time kept for the final fit (or, once that is lost,
+                // into the end of the budget) is stopped mid-epoch; the first trial is not.
+                let interrupt_at = trial_deadline.filter(|_| estimate.is_some());
                 if trial_deadline.is_some_and(|d| Instant::now() >= d)
                     || consecutive_failures >= cfg.max_consecutive_failed_trials
                 {

@@ -188,6 +188,39 @@ fn a_trial_cut_off_by_the_time_limit_before_an_epoch_is_stopped_not_failed() {
 }
 
 #[test]
+fn when_the_final_fit_no_longer_fits_the_search_uses_the_rest_of_the_budget() {
+    use autocandle::automodel::SearchEvent;
+    use autocandle::training::TrainEvent;
+    let data = small_digits(600);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), "rest");
+    cfg.max_trials = 4;
+    cfg.epochs = 1;
+    cfg.time_limit = Some(Duration::from_secs(20));
+    let mut clf = ImageClassifier::new(cfg);
+    // Trial 00's one epoch takes over 12 s, so its final fit (on 25 % more images) needs over
+    // 15 s, more than is left after it: the final fit is lost whatever the search does next.
+    clf.on_progress(Box::new(|e: &SearchEvent| {
+        if let SearchEvent::Train {
+            trial_id,
+            event: TrainEvent::Batch { batch: 1, .. },
+        } = e
+        {
+            if trial_id == "00" {
+                std::thread::sleep(Duration::from_secs(12));
+            }
+        }
+    }));
+    let r = clf.fit(&data, None).unwrap().clone();
+    assert!(
+        r.trials.len() > 1,
+        "the search stopped after trial 00 and left the rest of its budget unused"
+    );
+    assert!(r.wall_seconds < 40.0, "{}", r.wall_seconds);
+    assert!(clf.evaluate(&data).unwrap().accuracy.unwrap() > 0.3);
+}
+
+#[test]
 fn exported_model_round_trips_and_checks_its_input() {
     let data = small_digits(300);
     let dir = tempfile::tempdir().unwrap();
