@@ -34,7 +34,8 @@ pub struct SearchConfig {
     /// Wall-clock budget of the search; a trial running when it ends stops at its next epoch
     /// boundary, and the final fit runs only if it fits in what is left.
     pub time_limit: Option<Duration>,
-    /// The tuner.
+    /// The tuner; [`TunerKind::Auto`] (the default) is the task's own
+    /// ([`AutoModel::default_tuner`]).
     pub tuner: TunerKind,
     /// Seed of everything random: same seed + data + machine ⇒ same leaderboard.
     pub seed: u64,
@@ -73,7 +74,7 @@ impl Default for SearchConfig {
         SearchConfig {
             max_trials: 100,
             time_limit: None,
-            tuner: TunerKind::Greedy,
+            tuner: TunerKind::Auto,
             seed: 0,
             directory: PathBuf::from("autocandle_projects"),
             project_name: "auto_model".into(),
@@ -157,6 +158,9 @@ pub struct AutoModel {
     pub config: SearchConfig,
     /// Configurations the greedy tuner tries first.
     pub initial_hps: Vec<BTreeMap<String, Value>>,
+    /// The tuner that [`TunerKind::Auto`] stands for: greedy, unless the task sets its own
+    /// (`ImageClassifier` sets network morphism).
+    pub default_tuner: TunerKind,
     progress: Option<ProgressFn>,
 }
 
@@ -185,7 +189,27 @@ impl AutoModel {
             blocks,
             config,
             initial_hps: vec![],
+            default_tuner: TunerKind::Greedy,
             progress: None,
+        }
+    }
+
+    /// The tuner the search runs: [`SearchConfig::tuner`], with [`TunerKind::Auto`] replaced by
+    /// [`AutoModel::default_tuner`] (and by greedy if that is `Auto` too).
+    ///
+    /// ```
+    /// use autocandle::prelude::*;
+    ///
+    /// let clf = ImageClassifier::new(SearchConfig::default());
+    /// assert_eq!(clf.auto_model.tuner(), TunerKind::Morphism);
+    /// let clf = ImageClassifier::new(SearchConfig { tuner: TunerKind::Greedy, ..Default::default() });
+    /// assert_eq!(clf.auto_model.tuner(), TunerKind::Greedy);
+    /// ```
+    pub fn tuner(&self) -> TunerKind {
+        match (self.config.tuner, self.default_tuner) {
+            (TunerKind::Auto, TunerKind::Auto) => TunerKind::Greedy,
+            (TunerKind::Auto, own) => own,
+            (chosen, _) => chosen,
         }
     }
 
@@ -354,8 +378,8 @@ impl AutoModel {
     }
 
     fn oracle(&self) -> Box<dyn Oracle> {
-        match self.config.tuner {
-            TunerKind::Greedy => Box::new(GreedyOracle::new(
+        match self.tuner() {
+            TunerKind::Greedy | TunerKind::Auto => Box::new(GreedyOracle::new(
                 self.config.seed,
                 self.initial_hps.clone(),
             )),
@@ -390,10 +414,11 @@ impl AutoModel {
             self.progress = Some(crate::display::progress::auto());
         }
         let cfg = self.config.clone();
+        let tuner = self.tuner();
         let deadline = cfg.time_limit.map(|d| start + d);
         let project = Project::open(&cfg.directory, &cfg.project_name, cfg.overwrite)?;
         if let Some(state) = project.load_oracle()? {
-            if state.tuner != cfg.tuner || state.seed != cfg.seed {
+            if state.tuner != tuner || state.seed != cfg.seed {
                 return Err(Error::Config(format!(
                     "project {} was started with tuner {:?} and seed {}; use the same settings to resume, or overwrite",
                     project.dir().display(),
@@ -490,7 +515,7 @@ impl AutoModel {
                 trials.push(trial.clone());
                 let best = Trial::best(&trials).map(|t| t.trial_id.clone());
                 let state = OracleState {
-                    tuner: cfg.tuner,
+                    tuner,
                     seed: cfg.seed,
                     trial_ids: trials.iter().map(|t| t.trial_id.clone()).collect(),
                     best_trial: best,

@@ -62,7 +62,9 @@ fn a_failed_trial_is_recorded_and_the_search_goes_on() {
     let mut cfg = config(dir.path(), "fail");
     cfg.max_trials = 3;
     cfg.epochs = 1;
-    // The two small vanilla networks fit, the ResNet (third initial configuration) does not.
+    // The greedy tuner's first three configurations: the two small vanilla networks fit, the
+    // ResNet (the third) does not.
+    cfg.tuner = TunerKind::Greedy;
     cfg.max_model_size = Some(30_000);
     let mut clf = ImageClassifier::new(cfg);
     let r = clf.fit(&data, None).unwrap().clone();

@@ -264,6 +264,64 @@ fn a_small_bayesian_search_on_digits_completes_distinct_trials() {
     assert!(saved.contains("bayesian"), "{saved}");
 }
 
+#[test]
+fn the_default_tuner_is_the_tasks_own_morphism_for_image_classification() {
+    assert_eq!(SearchConfig::default().tuner, TunerKind::Auto);
+    assert_eq!("auto".parse::<TunerKind>().unwrap(), TunerKind::Auto);
+    let image = ImageClassifier::new(SearchConfig::default());
+    assert_eq!(image.auto_model.tuner(), TunerKind::Morphism);
+    // The tasks the comparison did not cover keep the greedy tuner.
+    let regressor = ImageRegressor::new(SearchConfig::default());
+    assert_eq!(regressor.auto_model.tuner(), TunerKind::Greedy);
+    let mut text = TextClassifier::new(SearchConfig::default());
+    assert_eq!(text.auto_model().tuner(), TunerKind::Greedy);
+    // A tuner named in the config wins over the task's own.
+    let chosen = ImageClassifier::new(SearchConfig {
+        tuner: TunerKind::Hyperband,
+        ..Default::default()
+    });
+    assert_eq!(chosen.auto_model.tuner(), TunerKind::Hyperband);
+}
+
+#[test]
+fn a_default_image_search_runs_morphism_and_resumes_only_with_it() {
+    let data = autocandle::datasets::digits().unwrap().take(300);
+    let dir = tempfile::tempdir().unwrap();
+    let config = SearchConfig {
+        max_trials: 3,
+        epochs: 1,
+        batch_size: 32,
+        seed: 2,
+        directory: dir.path().to_path_buf(),
+        project_name: "default".into(),
+        overwrite: true,
+        final_fit: false,
+        ..Default::default()
+    };
+    let mut clf = ImageClassifier::new(config.clone());
+    let r = clf.fit(&data, None).unwrap().clone();
+    assert_eq!(r.trials.len(), 3);
+    // Two initial configurations, then a child of one of them, on its parent's weights.
+    assert!(r.trials[..2].iter().all(|t| t.parent.is_none()));
+    let child = &r.trials[2];
+    assert!(child.parent.is_some(), "trial 02 is a morphism child");
+    assert!(child
+        .operation
+        .as_deref()
+        .is_some_and(|o| o.starts_with("to_")));
+    let saved = std::fs::read_to_string(dir.path().join("default").join("oracle.json")).unwrap();
+    assert!(saved.contains("morphism"), "{saved}");
+    // The project records the tuner that ran: resuming it with another one is refused.
+    let mut greedy = ImageClassifier::new(SearchConfig {
+        tuner: TunerKind::Greedy,
+        overwrite: false,
+        max_trials: 4,
+        ..config
+    });
+    let err = greedy.fit(&data, None).unwrap_err().to_string();
+    assert!(err.contains("Morphism") && err.contains("resume"), "{err}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hyperband.
 

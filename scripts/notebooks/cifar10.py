@@ -31,8 +31,8 @@ code('''
 md('''
 ## The search
 
-`time_limit` is the wall-clock budget of the whole search, final fit included. The greedy tuner
-takes its initial configurations in order; by default a plain convolutional network comes first
+`time_limit` is the wall-clock budget of the whole search, final fit included. The tuner
+(network morphism, `ImageClassifier`'s default) takes its initial configurations in order; by default a plain convolutional network comes first
 (a ResNet costs several times its time per epoch on a CPU), so here the list is rotated to put the
 ResNet (and the Xception-style network) first.
 '''),

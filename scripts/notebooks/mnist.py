@@ -35,9 +35,10 @@ md('''
 ## The search
 
 `max_trials` bounds the number of networks tried; each trains for up to `epochs` epochs with early
-stopping. The greedy tuner tries known-good configurations first (a small convolutional network,
-then the same with augmentation), then varies the best one. The best configuration is then
-retrained on all the training images (the final fit). A search given no progress callback
+stopping. The tuner (network morphism, `ImageClassifier`'s default) tries known-good
+configurations first (a small convolutional network, then the same with augmentation), then
+trains children of the best: the same network made deeper or wider, or given a skip connection,
+starting from its trained weights. The best configuration is then retrained on all the training images (the final fit). A search given no progress callback
 (`clf.on_progress(...)`) picks one that suits where it runs.
 '''),
 code('''

@@ -10,6 +10,7 @@ use crate::heads::ClassificationHead;
 use crate::hyperparameters::Value;
 use crate::preprocessing::LabelEncoder;
 use crate::training::Metrics;
+use crate::tuners::TunerKind;
 use std::collections::BTreeMap;
 
 /// Finds an image classification network: ImageBlock → ClassificationHead.
@@ -135,6 +136,9 @@ impl ImageClassifier {
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![Box::new(ImageBlock::default())], config);
         auto_model.initial_hps = initial_hps(HEAD, false);
+        // The tuner comparison in BENCHMARKS.md (digits, MNIST, CIFAR-10 on the same budget)
+        // found network morphism best for image classification.
+        auto_model.default_tuner = TunerKind::Morphism;
         ImageClassifier {
             auto_model,
             multi_label: false,

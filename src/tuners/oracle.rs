@@ -78,6 +78,10 @@ pub trait Oracle: Send {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TunerKind {
+    /// The task's own tuner (the default): network morphism for `ImageClassifier`, where the
+    /// comparison in BENCHMARKS.md measured it best (digits, MNIST, CIFAR-10), and greedy for
+    /// the other tasks, where no comparison was made. Like AutoKeras's `tuner=None`.
+    Auto,
     /// AutoKeras's greedy tuner.
     Greedy,
     /// Random search.
@@ -96,13 +100,14 @@ impl std::str::FromStr for TunerKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s {
+            "auto" => Ok(TunerKind::Auto),
             "greedy" => Ok(TunerKind::Greedy),
             "random" => Ok(TunerKind::Random),
             "bayesian" => Ok(TunerKind::Bayesian),
             "hyperband" => Ok(TunerKind::Hyperband),
             "morphism" => Ok(TunerKind::Morphism),
             other => Err(Error::Config(format!(
-                "unknown tuner {other:?}: use greedy, random, bayesian, hyperband or morphism"
+                "unknown tuner {other:?}: use auto, greedy, random, bayesian, hyperband or morphism"
             ))),
         }
     }

@@ -143,8 +143,9 @@ struct FitArgs {
     /// Start the project over.
     #[arg(long)]
     overwrite: bool,
-    /// greedy, random, bayesian, hyperband or morphism.
-    #[arg(long, default_value = "greedy")]
+    /// auto (the task's own: morphism for image-classifier, greedy for the others), greedy,
+    /// random, bayesian, hyperband or morphism.
+    #[arg(long, default_value = "auto")]
     tuner: String,
     /// Batch size [default: 128; 32 for structured tasks and timeseries-forecaster].
     #[arg(long)]
