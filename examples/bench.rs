@@ -4,6 +4,7 @@
 //! cargo run --release --example bench -- reference-cnn --threads 2 [--impl ours|stock] [--batches 60]
 //! cargo run --release --example bench -- mnist-search      # max_trials=2, seed=1
 //! cargo run --release --example bench -- cifar-search      # time_limit=30m, epochs=20, seed=1
+//! cargo run --release --example bench -- network-init [--runs 5]  # 151 M params, vs one-by-one
 //! ```
 //! Data come from `$AUTOCANDLE_DATA` (default `../shared/data`).
 
@@ -244,6 +245,99 @@ fn search(
     Ok(())
 }
 
+/// Initial weights of a 151 M-parameter network (CIFAR-sized input, flattened into a dense layer
+/// of 49,152 units, the size of the largest network hyperband drew on CIFAR-10): our
+/// `Network::new` against the same values drawn one by one and copied into a variable (what it
+/// did before), alternately, `--runs` times each.
+fn network_init(args: &[String]) -> autocandle::Result<()> {
+    use rand::Rng;
+    let runs: usize = arg(args, "--runs")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let node = |name: &str, layer| Node {
+        name: name.into(),
+        block: "dense_block_1".into(),
+        layer,
+    };
+    let arch = Architecture {
+        input_shape: vec![32, 32, 3],
+        nodes: vec![
+            node("flatten", Layer::Flatten),
+            node(
+                "dense",
+                Layer::Dense {
+                    units: 49_152,
+                    activation: Activation::Relu,
+                },
+            ),
+            node(
+                "output",
+                Layer::Dense {
+                    units: 10,
+                    activation: Activation::Linear,
+                },
+            ),
+        ],
+        head: HeadKind::Classification {
+            num_classes: 10,
+            sigmoid: false,
+            multi_label: false,
+        },
+    };
+    let params = arch.param_count()?;
+    let (mut ours, mut before) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let t = Instant::now();
+        let net = Network::new(
+            arch.clone(),
+            &Device::Cpu,
+            &mut rand_chacha::ChaCha8Rng::seed_from_u64(1),
+        )?;
+        ours.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let mut vars = Vec::new();
+        // He-uniform for the hidden layer, Glorot for the output layer, as `Network::new`.
+        let limits = [(6.0f64 / 3072.0).sqrt(), (6.0f64 / 49_162.0).sqrt()];
+        for (shape, limit) in [[3072usize, 49_152], [49_152, 10]].into_iter().zip(limits) {
+            let n = shape[0] * shape[1];
+            let v: Vec<f32> = (0..n)
+                .map(|_| ((rng.random::<f64>() * 2.0 - 1.0) * limit) as f32)
+                .collect();
+            let t = Tensor::from_vec(v, &shape, &Device::Cpu)?;
+            vars.push(candle_core::Var::from_tensor(&t)?);
+        }
+        before.push(t.elapsed().as_secs_f64());
+        for (name, var) in ["dense.kernel", "output.kernel"].iter().zip(&vars) {
+            let same = net.params.var(name)?.flatten_all()?.to_vec1::<f32>()?
+                == var.flatten_all()?.to_vec1::<f32>()?;
+            if !same {
+                return Err(Error::Config(format!(
+                    "{name}: the two ways drew different values"
+                )));
+            }
+        }
+        drop((net, vars));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{}",
+        json!({
+            "bench": "network_init",
+            "params": params,
+            "ours_s": ours.clone(),
+            "one_by_one_s": before.clone(),
+            "median_ours_s": median(&mut ours),
+            "median_one_by_one_s": median(&mut before),
+            "threads": rayon::current_num_threads(),
+        })
+    );
+    Ok(())
+}
+
 fn main() -> autocandle::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(t) = arg(&args, "--threads").and_then(|s| s.parse::<usize>().ok()) {
@@ -282,8 +376,10 @@ fn main() -> autocandle::Result<()> {
                 ..Default::default()
             },
         ),
+        Some("network-init") => network_init(&args),
         _ => Err(Error::Config(
-            "usage: bench reference-cnn|mnist-search|cifar-search [--threads N]".into(),
+            "usage: bench reference-cnn|mnist-search|cifar-search|network-init [--threads N]"
+                .into(),
         )),
     }
 }

@@ -37,7 +37,8 @@ fn v(x: impl Into<Value>) -> Value {
     x.into()
 }
 
-/// The configurations the greedy tuner tries first. For grayscale images (digits, MNIST): two
+/// The configurations the tuners try first (greedy, Bayesian and Hyperband all of them, network
+/// morphism the first two before it edits the best). For grayscale images (digits, MNIST): two
 /// small vanilla networks that train fast (plain, then with augmentation), a CIFAR-style ResNet
 /// and an Xception-style network. For colour images (`colour`: photographs such as CIFAR-10),
 /// a deeper vanilla network with flips and shifts comes first, as such data needs both, then
