@@ -47,6 +47,24 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A dense layer.
+fn dense(units: usize, activation: Activation) -> Layer {
+    Layer::Dense { units, activation }
+}
+
+/// A 10-class classifier of `nodes` over samples of `input_shape`.
+fn ten_classes(input_shape: Vec<usize>, nodes: Vec<Node>) -> Architecture {
+    Architecture {
+        input_shape,
+        nodes,
+        head: HeadKind::Classification {
+            num_classes: 10,
+            sigmoid: false,
+            multi_label: false,
+        },
+    }
+}
+
 /// The reference CNN as an autocandle architecture (NHWC, our kernels).
 fn reference_arch() -> Architecture {
     let conv = |f| Layer::Conv2d {
@@ -57,37 +75,18 @@ fn reference_arch() -> Architecture {
         activation: Activation::Relu,
         separable: false,
     };
-    Architecture {
-        input_shape: vec![28, 28, 1],
-        nodes: vec![
+    ten_classes(
+        vec![28, 28, 1],
+        vec![
             Node::new("conv1", "ref", conv(32)),
             Node::new("pool1", "ref", Layer::MaxPool { size: 2, stride: 2 }),
             Node::new("conv2", "ref", conv(64)),
             Node::new("pool2", "ref", Layer::MaxPool { size: 2, stride: 2 }),
             Node::new("flatten", "ref", Layer::Flatten),
-            Node::new(
-                "dense1",
-                "ref",
-                Layer::Dense {
-                    units: 128,
-                    activation: Activation::Relu,
-                },
-            ),
-            Node::new(
-                "dense2",
-                "ref",
-                Layer::Dense {
-                    units: 10,
-                    activation: Activation::Linear,
-                },
-            ),
+            Node::new("dense1", "ref", dense(128, Activation::Relu)),
+            Node::new("dense2", "ref", dense(10, Activation::Linear)),
         ],
-        head: HeadKind::Classification {
-            num_classes: 10,
-            sigmoid: false,
-            multi_label: false,
-        },
-    }
+    )
 }
 
 /// Training throughput of the reference CNN on MNIST batches of 128 with Adam 1e-3.
@@ -254,36 +253,14 @@ fn network_init(args: &[String]) -> autocandle::Result<()> {
     let runs: usize = arg(args, "--runs")
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
-    let node = |name: &str, layer| Node {
-        name: name.into(),
-        block: "dense_block_1".into(),
-        layer,
-    };
-    let arch = Architecture {
-        input_shape: vec![32, 32, 3],
-        nodes: vec![
-            node("flatten", Layer::Flatten),
-            node(
-                "dense",
-                Layer::Dense {
-                    units: 49_152,
-                    activation: Activation::Relu,
-                },
-            ),
-            node(
-                "output",
-                Layer::Dense {
-                    units: 10,
-                    activation: Activation::Linear,
-                },
-            ),
+    let arch = ten_classes(
+        vec![32, 32, 3],
+        vec![
+            Node::new("flatten", "dense_block_1", Layer::Flatten),
+            Node::new("dense", "dense_block_1", dense(49_152, Activation::Relu)),
+            Node::new("output", "head", dense(10, Activation::Linear)),
         ],
-        head: HeadKind::Classification {
-            num_classes: 10,
-            sigmoid: false,
-            multi_label: false,
-        },
-    };
+    );
     let params = arch.param_count()?;
     let (mut ours, mut before) = (Vec::new(), Vec::new());
     for _ in 0..runs {
