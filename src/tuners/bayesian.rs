@@ -404,6 +404,51 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
+/// `y` standardised: its mean, its standard deviation (1 when the values are all alike) and
+/// the standardised values.
+pub(super) fn standardise(y: &[f64]) -> (f64, f64, Vec<f64>) {
+    let n = y.len().max(1) as f64;
+    let mean = y.iter().sum::<f64>() / n;
+    let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let sd = if sd > 1e-12 && sd.is_finite() {
+        sd
+    } else {
+        1.0
+    };
+    (mean, sd, y.iter().map(|v| (v - mean) / sd).collect())
+}
+
+/// The Cholesky factor of the Gram matrix `kernel(i, j)` of `n` points plus `alpha` on the
+/// diagonal; when that is not positive definite, with ten times more, `tries` times in all;
+/// `None` when every try fails.
+pub(super) fn gram_cholesky(
+    n: usize,
+    kernel: impl Fn(usize, usize) -> f64,
+    alpha: f64,
+    tries: u32,
+) -> Option<Vec<f64>> {
+    let mut k = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let v = kernel(i, j);
+            k[i * n + j] = v;
+            k[j * n + i] = v;
+        }
+    }
+    let mut jitter = alpha;
+    for _ in 0..tries {
+        let mut kj = k.clone();
+        for i in 0..n {
+            kj[i * n + i] += jitter;
+        }
+        if let Some(l) = cholesky(&kj, n) {
+            return Some(l);
+        }
+        jitter *= 10.0;
+    }
+    None
+}
+
 /// The lower-triangular `L` with `L·Lᵀ = a` (`a`: `n × n`, row-major, symmetric), or `None`
 /// when `a` is not positive definite.
 pub(super) fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
@@ -493,36 +538,10 @@ impl GaussianProcess {
         if n == 0 || y.len() != n || x.iter().any(|r| r.len() != x[0].len()) {
             return None;
         }
-        let y_mean = y.iter().sum::<f64>() / n as f64;
-        let sd = (y.iter().map(|v| (v - y_mean).powi(2)).sum::<f64>() / n as f64).sqrt();
-        let y_std = if sd > 1e-12 && sd.is_finite() {
-            sd
-        } else {
-            1.0
-        };
-        let yn: Vec<f64> = y.iter().map(|v| (v - y_mean) / y_std).collect();
-        let mut k = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..=i {
-                let v = variance * matern52(distance(&x[i], &x[j]) / length_scale);
-                k[i * n + j] = v;
-                k[j * n + i] = v;
-            }
-        }
-        let mut jitter = alpha;
-        let l = loop {
-            let mut kj = k.clone();
-            for i in 0..n {
-                kj[i * n + i] += jitter;
-            }
-            if let Some(l) = cholesky(&kj, n) {
-                break l;
-            }
-            if jitter > alpha * 50.0 {
-                return None;
-            }
-            jitter *= 10.0;
-        };
+        let (y_mean, y_std, yn) = standardise(y);
+        let kernel =
+            |i: usize, j: usize| variance * matern52(distance(&x[i], &x[j]) / length_scale);
+        let l = gram_cholesky(n, kernel, alpha, 3)?;
         let weights = cho_solve(&l, n, &yn);
         let fit: f64 = yn.iter().zip(&weights).map(|(a, b)| a * b).sum();
         let log_det: f64 = (0..n).map(|i| l[i * n + i].ln()).sum();

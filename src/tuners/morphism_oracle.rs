@@ -1,7 +1,7 @@
 //! The network-morphism tuner (AutoKeras 0.x's Bayesian search over architectures).
 
 use super::arch_distance::{descriptor, edit_distance, Descriptor};
-use super::bayesian::{cho_solve, cholesky, solve_lower};
+use super::bayesian::{cho_solve, gram_cholesky, solve_lower, standardise};
 use super::morphism::{apply_architecture, candidates, MorphOp};
 use super::oracle::{already_tried, complete_values, Explore, Proposal, Start};
 use super::{GreedyOracle, Oracle, Trial, TrialStatus};
@@ -150,37 +150,9 @@ fn pick(
     if n == 0 || cands.is_empty() {
         return None;
     }
-    let mean = ys.iter().sum::<f64>() / n as f64;
-    let sd = (ys.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
-    let sd = if sd > 1e-12 && sd.is_finite() {
-        sd
-    } else {
-        1.0
-    };
-    let yn: Vec<f64> = ys.iter().map(|y| (y - mean) / sd).collect();
+    let (_, _, yn) = standardise(ys);
     let kernel = |a: &Descriptor, b: &Descriptor| (-edit_distance(a, b).powi(2)).exp();
-    let mut k = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let v = kernel(&xs[i], &xs[j]);
-            k[i * n + j] = v;
-            k[j * n + i] = v;
-        }
-    }
-    let mut jitter = alpha;
-    let l = loop {
-        let mut kj = k.clone();
-        for i in 0..n {
-            kj[i * n + i] += jitter;
-        }
-        if let Some(l) = cholesky(&kj, n) {
-            break l;
-        }
-        if jitter > alpha * 500.0 {
-            return None;
-        }
-        jitter *= 10.0;
-    };
+    let l = gram_cholesky(n, |i, j| kernel(&xs[i], &xs[j]), alpha, 4)?;
     let weights = cho_solve(&l, n, &yn);
     let mut best: Option<(usize, f64)> = None;
     for (c, d) in cands.iter().enumerate() {
