@@ -4,7 +4,7 @@
 //! cargo run --release --example bench -- reference-cnn --threads 2 [--impl ours|stock] [--batches 60]
 //! cargo run --release --example bench -- mnist-search      # max_trials=2, seed=1
 //! cargo run --release --example bench -- cifar-search      # time_limit=30m, epochs=20, seed=1
-//! cargo run --release --example bench -- network-init [--runs 5]  # 151 M params, vs one-by-one
+//! cargo run --release --example bench -- network-init [--runs 5] [--train-batches 0]  # 151 M params
 //! ```
 //! Data come from `$AUTOCANDLE_DATA` (default `../shared/data`).
 
@@ -296,6 +296,10 @@ fn network_init(args: &[String]) -> autocandle::Result<()> {
         }
         drop((net, vars));
     }
+    let train = match arg(args, "--train-batches").and_then(|s| s.parse::<usize>().ok()) {
+        Some(batches) if batches > 0 => Some(train_big_dense(&arch, batches)?),
+        _ => None,
+    };
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
@@ -310,12 +314,59 @@ fn network_init(args: &[String]) -> autocandle::Result<()> {
             "median_ours_s": median(&mut ours),
             "median_one_by_one_s": median(&mut before),
             "threads": rayon::current_num_threads(),
+            "train": train,
         })
     );
     Ok(())
 }
 
+/// Training throughput of `arch` (the 151 M-parameter network) on CIFAR-10 batches of 32 with
+/// Adam 1e-3: large tensors, where the allocator's page size could matter.
+fn train_big_dense(arch: &Architecture, batches: usize) -> autocandle::Result<serde_json::Value> {
+    let split = datasets::cifar10(Some(&data_dir().join("cifar10")))?;
+    let (b, px) = (32, 3072);
+    let n = b * (batches + 2);
+    if split.train.len() < n {
+        return Err(Error::Config(format!(
+            "--train-batches {batches} needs {n} training images"
+        )));
+    }
+    let pixels: Vec<f32> = (0..n * px)
+        .map(|i| split.train.x.pixels.get(i) / 255.0)
+        .collect();
+    let labels: Vec<u32> = match &split.train.y {
+        Targets::Int(v) => v[..n].iter().map(|&l| l as u32).collect(),
+        _ => return Err(Error::Config("CIFAR-10 labels are integers".into())),
+    };
+    let dev = Device::Cpu;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let net = Network::new(arch.clone(), &dev, &mut rng)?;
+    let mut opt = Optimizer::new(OptimizerKind::Adam, net.params.vars(), 1e-3, batches + 2)?;
+    let mut times = Vec::new();
+    for i in 0..batches + 2 {
+        let t = Instant::now();
+        let x = Tensor::from_slice(&pixels[i * b * px..(i + 1) * b * px], (b, 32, 32, 3), &dev)?;
+        let y = Tensor::from_slice(&labels[i * b..(i + 1) * b], b, &dev)?;
+        let out = net.forward(&x, &mut Phase::Train(&mut rng))?;
+        let loss = candle_nn::loss::cross_entropy(&out, &y)?;
+        opt.step(&loss.backward()?)?;
+        // The first two batches warm the allocator up and are left out.
+        if i >= 2 {
+            times.push(t.elapsed().as_secs_f64());
+        }
+    }
+    let total: f64 = times.iter().sum();
+    times.sort_by(f64::total_cmp);
+    Ok(json!({
+        "batches": batches,
+        "batch_size": b,
+        "images_per_s": (b as f64 * batches as f64 / total).round(),
+        "median_batch_ms": (times[times.len() / 2] * 1e4).round() / 10.0,
+    }))
+}
+
 fn main() -> autocandle::Result<()> {
+    autocandle::allocator::set_up_for_training();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(t) = arg(&args, "--threads").and_then(|s| s.parse::<usize>().ok()) {
         std::env::set_var("CANDLE_NUM_THREADS", t.to_string());

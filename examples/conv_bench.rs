@@ -11,8 +11,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
-// candle allocates a fresh buffer for every op; mimalloc keeps freed pages instead of returning
-// them to the OS (see STACK_NOTES.md). Both sides of the comparison use it.
+// candle allocates a fresh buffer for every op; mimalloc, set up as in `autocandle::allocator`,
+// keeps freed pages instead of returning them to the OS. Both sides of the comparison use it.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -289,6 +289,7 @@ fn batch_norm_case(rng: &mut ChaCha8Rng, opts: &Opts) -> Result<()> {
 }
 
 fn main() -> Result<()> {
+    autocandle::allocator::set_up_for_training();
     let opts = Opts::parse();
     eprintln!(
         "rayon threads: {}, median of {} repetitions",

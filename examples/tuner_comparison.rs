@@ -207,6 +207,7 @@ const FLAGS: [&str; 6] = [
 ];
 
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    autocandle::allocator::set_up_for_training();
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");

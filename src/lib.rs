@@ -13,6 +13,7 @@
 //! # Ok::<(), autocandle::Error>(())
 //! ```
 
+pub mod allocator;
 pub mod automodel;
 pub mod blocks;
 pub mod data;

@@ -436,6 +436,7 @@ fn run(cli: Cli) -> autocandle::Result<()> {
 }
 
 fn main() -> ExitCode {
+    autocandle::allocator::set_up_for_training();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
