@@ -7,11 +7,11 @@
 //!
 //! - **No transparent huge pages are asked for** (mimalloc's `no_thp` feature, set in
 //!   `Cargo.toml`, so it covers the memory mimalloc reserves before `main` too). On a virtual
-//!   machine that hands free memory back to its host, a fresh 2 MB page costs about four times
+//!   machine that hands free memory back to its host, fresh 2 MB pages cost about five times
 //!   what fresh 4 KB pages do: building a 151 M-parameter network took about 1 s instead of
 //!   0.4 s.
 //! - **Freed memory is kept for reuse** ([`set_up_for_training`]: mimalloc's purge delay -1),
-//!   instead of being returned to the system a second after it is freed. Training allocates the
+//!   instead of being returned to the system some time after it is freed. Training allocates the
 //!   same large buffers batch after batch; kept memory needs no new page faults, which is what
 //!   makes small pages as fast as huge ones for training (and a little faster).
 //!
