@@ -65,6 +65,24 @@ fn ten_classes(input_shape: Vec<usize>, nodes: Vec<Node>) -> Architecture {
     }
 }
 
+/// The first `n` images of `data`, pixels scaled to [0, 1], and their class labels.
+fn first_images(data: &ImageDataset, n: usize) -> autocandle::Result<(Vec<f32>, Vec<u32>)> {
+    if data.len() < n {
+        return Err(Error::Config(format!(
+            "the benchmark needs {n} training images, the data have {}",
+            data.len()
+        )));
+    }
+    let per_image = data.x.shape[1..].iter().product::<usize>();
+    let pixels = (0..n * per_image)
+        .map(|i| data.x.pixels.get(i) / 255.0)
+        .collect();
+    match &data.y {
+        Targets::Int(v) => Ok((pixels, v[..n].iter().map(|&l| l as u32).collect())),
+        _ => Err(Error::Config("the labels are not class indices".into())),
+    }
+}
+
 /// The reference CNN as an autocandle architecture (NHWC, our kernels).
 fn reference_arch() -> Architecture {
     let conv = |f| Layer::Conv2d {
@@ -96,14 +114,7 @@ fn reference_cnn(args: &[String]) -> autocandle::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
     let split = datasets::mnist(Some(&data_dir().join("mnist")))?;
-    let n = 128 * (batches + 5);
-    let pixels: Vec<f32> = (0..n * 784)
-        .map(|i| split.train.x.pixels.get(i) / 255.0)
-        .collect();
-    let labels: Vec<u32> = match &split.train.y {
-        Targets::Int(v) => v[..n].iter().map(|&l| l as u32).collect(),
-        _ => return Err(Error::Config("MNIST labels are integers".into())),
-    };
+    let (pixels, labels) = first_images(&split.train, 128 * (batches + 5))?;
     let dev = Device::Cpu;
     let batch = |i: usize, nchw: bool| -> candle_core::Result<(Tensor, Tensor)> {
         let x = Tensor::from_slice(
@@ -325,19 +336,7 @@ fn network_init(args: &[String]) -> autocandle::Result<()> {
 fn train_big_dense(arch: &Architecture, batches: usize) -> autocandle::Result<serde_json::Value> {
     let split = datasets::cifar10(Some(&data_dir().join("cifar10")))?;
     let (b, px) = (32, 3072);
-    let n = b * (batches + 2);
-    if split.train.len() < n {
-        return Err(Error::Config(format!(
-            "--train-batches {batches} needs {n} training images"
-        )));
-    }
-    let pixels: Vec<f32> = (0..n * px)
-        .map(|i| split.train.x.pixels.get(i) / 255.0)
-        .collect();
-    let labels: Vec<u32> = match &split.train.y {
-        Targets::Int(v) => v[..n].iter().map(|&l| l as u32).collect(),
-        _ => return Err(Error::Config("CIFAR-10 labels are integers".into())),
-    };
+    let (pixels, labels) = first_images(&split.train, b * (batches + 2))?;
     let dev = Device::Cpu;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let net = Network::new(arch.clone(), &dev, &mut rng)?;
