@@ -12,6 +12,7 @@ use crate::preprocessing::{
     channel_stats, encode_targets, input_scale, LabelEncoder, Preprocessing,
 };
 use crate::project::{OracleState, Project};
+use crate::study::StudyFingerprint;
 use crate::training::{fit, FitConfig, OptimizerKind, StopReason, TrainData, TrainEvent};
 use crate::tuners::{
     morphism, GreedyOracle, HyperbandOracle, MorphismOracle, Oracle, Proposal, RandomOracle, Trial,
@@ -93,6 +94,60 @@ impl Default for SearchConfig {
     }
 }
 
+/// The longest time limit a search takes (a year): anything longer is a typing slip.
+pub const MAX_TIME_LIMIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+impl SearchConfig {
+    /// Checks every setting before anything is read or trained: a zero, negative or absurd
+    /// value is an error that says what is allowed (none is silently replaced).
+    ///
+    /// ```
+    /// use autocandle::prelude::*;
+    /// assert!(SearchConfig::default().validate().is_ok());
+    /// let err = SearchConfig { epochs: 0, ..Default::default() }.validate().unwrap_err();
+    /// assert!(err.to_string().contains("epochs must be at least 1"));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        let at_least_one = |name: &str, v: usize| {
+            if v == 0 {
+                Err(Error::Config(format!("{name} must be at least 1, got 0")))
+            } else {
+                Ok(())
+            }
+        };
+        at_least_one("max_trials", self.max_trials)?;
+        at_least_one("epochs", self.epochs)?;
+        at_least_one("batch_size", self.batch_size)?;
+        at_least_one(
+            "max_consecutive_failed_trials",
+            self.max_consecutive_failed_trials,
+        )?;
+        if let Some(max) = self.max_model_size {
+            at_least_one("max_model_size", max)?;
+        }
+        if let Some(t) = self.time_limit {
+            if t.is_zero() || t > MAX_TIME_LIMIT {
+                return Err(Error::Config(format!(
+                    "time_limit must be more than 0 and at most 365 days, got {} s",
+                    t.as_secs_f64()
+                )));
+            }
+        }
+        if let Some(w) = &self.class_weights {
+            if let Some((i, v)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !v.is_finite() || **v < 0.0)
+            {
+                return Err(Error::Config(format!(
+                    "class_weights[{i}] is {v}: class weights must be finite and not negative"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What a search reports as it runs.
 #[derive(Debug, Clone)]
 pub enum SearchEvent {
@@ -161,6 +216,9 @@ pub struct AutoModel {
     /// The tuner that [`TunerKind::Auto`] stands for: greedy, unless the task sets its own
     /// (`ImageClassifier` sets network morphism).
     pub default_tuner: TunerKind,
+    /// The task's name, recorded in the study's fingerprint (`AutoModel` unless a task sets
+    /// its own), so that a project is never resumed by another task.
+    pub task: String,
     progress: Option<ProgressFn>,
 }
 
@@ -190,6 +248,7 @@ impl AutoModel {
             config,
             initial_hps: vec![],
             default_tuner: TunerKind::Greedy,
+            task: "AutoModel".into(),
             progress: None,
         }
     }
@@ -312,6 +371,7 @@ impl AutoModel {
         mut prep: Preprocessing,
         scaling: InputScaling,
     ) -> Result<(Model, SearchResult)> {
+        self.config.validate()?;
         let prepared = self.prepare(train, validation, scaling)?;
         prep.input_shape = prepared.input_shape.clone();
         self.search(head, &prepared, prep)
@@ -402,6 +462,38 @@ impl AutoModel {
         }
     }
 
+    /// The study's fingerprint for a search on `data` (see [`StudyFingerprint`]).
+    fn fingerprint(
+        &self,
+        head: &dyn Head,
+        data: &Prepared,
+        prep: &Preprocessing,
+        tuner: TunerKind,
+    ) -> StudyFingerprint {
+        let mut hp = HyperParameters::new();
+        let space = match Self::build_architecture(
+            &self.blocks,
+            head,
+            &mut hp,
+            &data.stats,
+            &data.input_shape,
+            data.scale,
+        ) {
+            Ok(_) => hp.space().iter().map(|h| h.name.clone()).collect(),
+            Err(_) => vec![],
+        };
+        StudyFingerprint::new(
+            &self.task,
+            &head.kind(),
+            prep,
+            space,
+            tuner,
+            self.config.seed,
+            &data.train,
+            &data.val,
+        )
+    }
+
     fn search(
         &mut self,
         head: &dyn Head,
@@ -414,19 +506,41 @@ impl AutoModel {
             self.progress = Some(crate::display::progress::auto());
         }
         let cfg = self.config.clone();
+        cfg.validate()?;
         let tuner = self.tuner();
-        let deadline = cfg.time_limit.map(|d| start + d);
+        let deadline = cfg.time_limit.and_then(|d| start.checked_add(d));
+        let study = self.fingerprint(head, data, &prep, tuner);
         let project = Project::open(&cfg.directory, &cfg.project_name, cfg.overwrite)?;
-        if let Some(state) = project.load_oracle()? {
-            if state.tuner != tuner || state.seed != cfg.seed {
-                return Err(Error::Config(format!(
-                    "project {} was started with tuner {:?} and seed {}; use the same settings to resume, or overwrite",
-                    project.dir().display(),
-                    state.tuner,
-                    state.seed
-                )));
+        let study = match project.load_oracle()? {
+            Some(state) => {
+                let recorded = state.study.clone().unwrap_or_else(|| StudyFingerprint {
+                    // A project from before fingerprints: compare what it recorded.
+                    tuner: state.tuner,
+                    seed: state.seed,
+                    ..study.clone()
+                });
+                let differences = recorded.differences(&study);
+                if !differences.is_empty() {
+                    return Err(Error::StudyMismatch {
+                        dir: project.dir().to_path_buf(),
+                        differences,
+                    });
+                }
+                recorded
             }
-        }
+            None => {
+                // Recorded before the first trial, so that even a search killed in its first
+                // trial is never resumed on other data.
+                project.save_oracle(&OracleState {
+                    tuner,
+                    seed: cfg.seed,
+                    trial_ids: vec![],
+                    best_trial: None,
+                    study: Some(study.clone()),
+                })?;
+                study
+            }
+        };
         let mut trials: Vec<Trial> = project
             .load_trials()?
             .into_iter()
@@ -519,6 +633,7 @@ impl AutoModel {
                     seed: cfg.seed,
                     trial_ids: trials.iter().map(|t| t.trial_id.clone()).collect(),
                     best_trial: best,
+                    study: Some(study.clone()),
                 };
                 project.save_oracle(&state)?;
                 let mut board = trials.clone();

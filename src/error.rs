@@ -141,6 +141,22 @@ pub enum Error {
         hint: String,
     },
 
+    /// A folder that autocandle did not make, where it was asked to write or delete a project.
+    #[error("will not {action}: {dir} is not an autocandle project folder (it holds {file}, which autocandle did not write); choose another --project (SearchConfig::project_name), an empty folder or a new one")]
+    NotAProject {
+        dir: PathBuf,
+        file: PathBuf,
+        action: &'static str,
+    },
+
+    /// A project resumed with other data, another task or other settings than it was started
+    /// with.
+    #[error("project {dir} was started on something else, so it cannot be resumed: {}. Start it over with --overwrite (SearchConfig::overwrite), or use another --project (SearchConfig::project_name)", differences.join("; "))]
+    StudyMismatch {
+        dir: PathBuf,
+        differences: Vec<String>,
+    },
+
     /// An error from the tensor library.
     #[error("tensor error: {0}")]
     Candle(#[from] candle_core::Error),

@@ -136,6 +136,7 @@ impl ImageClassifier {
     /// A classifier searching with `config`.
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![Box::new(ImageBlock::default())], config);
+        auto_model.task = "ImageClassifier".into();
         auto_model.initial_hps = initial_hps(HEAD, false);
         // The tuner comparison in BENCHMARKS.md (digits, MNIST, CIFAR-10 on the same budget)
         // found network morphism best for image classification.

@@ -23,6 +23,7 @@ impl ImageRegressor {
     /// A regressor searching with `config`.
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![Box::new(ImageBlock::default())], config);
+        auto_model.task = "ImageRegressor".into();
         auto_model.initial_hps = initial_hps(HEAD, false);
         ImageRegressor {
             auto_model,

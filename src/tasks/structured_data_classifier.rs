@@ -105,6 +105,7 @@ impl StructuredDataClassifier {
     /// suit tables.
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![block()], config);
+        auto_model.task = "StructuredDataClassifier".into();
         auto_model.initial_hps = initial_hps(HEAD, false);
         StructuredDataClassifier {
             auto_model,

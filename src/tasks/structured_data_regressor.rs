@@ -45,6 +45,7 @@ impl StructuredDataRegressor {
     /// suit tables.
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![block()], config);
+        auto_model.task = "StructuredDataRegressor".into();
         auto_model.initial_hps = initial_hps(HEAD, false);
         StructuredDataRegressor {
             auto_model,

@@ -33,6 +33,7 @@ impl TextClassifier {
     /// A classifier searching with `config`.
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![], config);
+        auto_model.task = "TextClassifier".into();
         auto_model.initial_hps = initial_hps(HEAD);
         TextClassifier {
             inner: TextSearch::new(auto_model),

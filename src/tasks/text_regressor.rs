@@ -21,6 +21,7 @@ impl TextRegressor {
     /// A regressor searching with `config`.
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![], config);
+        auto_model.task = "TextRegressor".into();
         auto_model.initial_hps = initial_hps(HEAD);
         TextRegressor {
             inner: TextSearch::new(auto_model),

@@ -216,6 +216,7 @@ impl TimeseriesForecaster {
     /// suited to series).
     pub fn new(config: SearchConfig) -> Self {
         let mut auto_model = AutoModel::new(vec![Box::new(TimeseriesBlock::default())], config);
+        auto_model.task = "TimeseriesForecaster".into();
         auto_model.initial_hps = initial_hps(1e-3);
         TimeseriesForecaster {
             auto_model,

@@ -106,7 +106,7 @@ pub(super) fn write(path: &Path, text: &str) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io(parent))?;
     }
-    std::fs::write(path, text).map_err(io(path))
+    autocandle::durable::write_atomic(path, text.as_bytes())
 }
 
 pub(super) fn install(args: &InstallArgs) -> Result<()> {
@@ -146,7 +146,11 @@ pub(super) fn install(args: &InstallArgs) -> Result<()> {
     std::fs::create_dir_all(home.join("bin")).map_err(io(&home))?;
     let staging = launcher.with_extension("new");
     std::fs::copy(&exe, &staging).map_err(io(&exe))?;
+    std::fs::File::open(&staging)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&staging))?;
     std::fs::rename(&staging, &launcher).map_err(io(&launcher))?;
+    autocandle::durable::sync_parent(&launcher)?;
     let slots_dir = slots_home()?;
     std::fs::create_dir_all(&slots_dir).map_err(io(&slots_dir))?;
 
