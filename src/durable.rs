@@ -181,7 +181,13 @@ mod tests {
         let name = t.file_name().unwrap().to_str().unwrap();
         assert!(is_temp_name(name), "{name}");
         assert!(is_temp_name(".weights.safetensors.tmp123"));
-        for other in ["oracle.json", ".bashrc.tmpl", ".tmp1", "notes.tmp1", ".a.tmp"] {
+        for other in [
+            "oracle.json",
+            ".bashrc.tmpl",
+            ".tmp1",
+            "notes.tmp1",
+            ".a.tmp",
+        ] {
             assert!(!is_temp_name(other), "{other}");
         }
     }

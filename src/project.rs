@@ -108,7 +108,10 @@ fn foreign_file_in(dir: &Path, files: &[&str]) -> Result<Option<PathBuf>> {
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();
-        let is_file = e.file_type().map_err(|err| Error::io(e.path(), err))?.is_file();
+        let is_file = e
+            .file_type()
+            .map_err(|err| Error::io(e.path(), err))?
+            .is_file();
         if !is_file || !(files.contains(&name.as_str()) || crate::durable::is_temp_name(&name)) {
             return Ok(Some(e.path()));
         }
@@ -354,6 +357,9 @@ mod tests {
         let text = std::fs::read_to_string(&f).unwrap();
         std::fs::write(&f, text.replace("\"00\"", "\"00/../../x\"")).unwrap();
         let err = p.load_trials().unwrap_err().to_string();
-        assert!(err.contains("trial.json") && err.contains("00/../../x"), "{err}");
+        assert!(
+            err.contains("trial.json") && err.contains("00/../../x"),
+            "{err}"
+        );
     }
 }

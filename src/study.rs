@@ -80,7 +80,7 @@ impl StudyFingerprint {
             ("classes", list(&self.classes)),
             ("inputs", list(&self.inputs)),
             ("search space", list(&self.search_space)),
-            ("tuner", format!("{:?}", self.tuner).to_lowercase()),
+            ("tuner", format!("{:?}", self.tuner)),
             ("seed", self.seed.to_string()),
             (
                 "training data",
@@ -182,7 +182,11 @@ fn hash_sample(h: &mut Sha256, d: &TrainData) {
     let take = n.min(SAMPLE_ROWS);
     for k in 0..take {
         // Evenly spaced, first and last included when there are enough rows.
-        let i = if take == 1 { 0 } else { k * (n - 1) / (take - 1) };
+        let i = if take == 1 {
+            0
+        } else {
+            k * (n - 1) / (take - 1)
+        };
         hash_row(h, &d.x, i);
         hash_target(h, &d.y, i);
     }
@@ -251,7 +255,10 @@ mod tests {
         let b = data(pixels, vec![0, 1, 0]);
         let d = fp(&a, 1).differences(&fp(&b, 1));
         assert_eq!(d.len(), 1, "{d:?}");
-        assert!(d[0].starts_with("training data: recorded 3 training"), "{d:?}");
+        assert!(
+            d[0].starts_with("training data: recorded 3 training"),
+            "{d:?}"
+        );
         let c = data((0..12).collect(), vec![0, 1, 1]);
         assert_eq!(fp(&a, 1).differences(&fp(&c, 1)).len(), 1);
         let d = fp(&a, 1).differences(&fp(&a, 2));
