@@ -8,18 +8,16 @@ use autocandle::project::Project;
 use std::sync::{Arc, Mutex};
 
 mod common;
-use common::small_digits;
+use common::{quick_config, small_digits};
 
 /// One trial of one epoch in `dir/name`, resumed (not started over).
 fn one_trial(dir: &std::path::Path, name: &str) -> SearchConfig {
     SearchConfig {
         max_trials: 1,
         epochs: 1,
-        batch_size: 32,
         seed: 3,
-        directory: dir.to_path_buf(),
-        project_name: name.into(),
-        ..Default::default()
+        overwrite: false,
+        ..quick_config(dir, name)
     }
 }
 
