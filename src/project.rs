@@ -99,6 +99,50 @@ pub fn foreign_entry(dir: &Path) -> Result<Option<PathBuf>> {
     Ok(None)
 }
 
+/// Like [`foreign_entry`] for a folder of projects (a forecaster's `<project>/`, holding one
+/// project per lookback, `<prefix><n>/`, and the chosen `best_model/`): the first entry that
+/// is neither, or that such a project would not hold.
+pub fn foreign_entry_in_group(dir: &Path, prefix: &str) -> Result<Option<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(dir, e))?;
+    paths.sort();
+    for p in paths {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let meta = std::fs::symlink_metadata(&p).map_err(|e| Error::io(&p, e))?;
+        let project = name
+            .strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let found = if meta.file_type().is_symlink() {
+            Some(p)
+        } else if meta.is_dir() && project {
+            foreign_entry(&p)?
+        } else if meta.is_dir()
+            && (name == "best_model"
+                || (crate::durable::is_temp_name(&name) && name.starts_with(".best_model")))
+        {
+            foreign_file_in(&p, MODEL_FILES)?
+        } else if meta.is_file() && crate::durable::is_temp_name(&name) {
+            None
+        } else {
+            Some(p)
+        };
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
 /// The first entry of `dir` that is not a plain file named in `files` (or a temp file).
 fn foreign_file_in(dir: &Path, files: &[&str]) -> Result<Option<PathBuf>> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)

@@ -89,7 +89,11 @@ fn run(t: &Path, args: &[&str]) -> std::process::Output {
 /// Copies the model folder `from` to `to`, editing one of its JSON files with `edit`.
 fn broken_model(from: &Path, to: &Path, file: &str, edit: impl Fn(&mut serde_json::Value)) {
     std::fs::create_dir_all(to).unwrap();
-    for f in ["architecture.json", "preprocessing.json", "weights.safetensors"] {
+    for f in [
+        "architecture.json",
+        "preprocessing.json",
+        "weights.safetensors",
+    ] {
         std::fs::copy(from.join(f), to.join(f)).unwrap();
     }
     let p = to.join(file);
@@ -174,10 +178,9 @@ fn snapshot(p: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn every_bad_input_in_the_doc_is_refused_as_it_says() {
-    let doc = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/bad_inputs.md"),
-    )
-    .unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/bad_inputs.md"))
+            .unwrap();
     let cases = cases(&doc);
     assert!(cases.len() >= 8, "the table lost its rows");
     let tmp = tempfile::tempdir().unwrap();

@@ -236,3 +236,39 @@ fn zero_and_absurd_settings_are_refused_before_reading_the_data() {
     }
     assert!(!dir.path().join("z").exists(), "nothing is written");
 }
+
+#[test]
+fn a_forecaster_never_writes_into_a_folder_of_ones_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("notes");
+    std::fs::create_dir(&p).unwrap();
+    std::fs::write(p.join("ideas.md"), b"mine").unwrap();
+    let values: Vec<f64> = (0..120)
+        .map(|i| (i as f64 / 6.0).sin() * 10.0 + 20.0)
+        .collect();
+    let series = TimeSeries::from_values("y", values).unwrap();
+    for overwrite in [true, false] {
+        let mut f = TimeseriesForecaster::new(SearchConfig {
+            overwrite,
+            ..one_trial(dir.path(), "notes")
+        });
+        let msg = f.fit(&series).unwrap_err().to_string();
+        assert!(msg.contains("ideas.md"), "{msg}");
+    }
+    let names: Vec<_> = std::fs::read_dir(&p)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("ideas.md")]);
+    // Its own folder (a project per lookback and best_model) is started over.
+    let mut f = TimeseriesForecaster::new(one_trial(dir.path(), "mine"));
+    f.lookback = Some(6);
+    f.fit(&series).unwrap();
+    let mut f = TimeseriesForecaster::new(SearchConfig {
+        overwrite: true,
+        ..one_trial(dir.path(), "mine")
+    });
+    f.lookback = Some(6);
+    f.fit(&series).unwrap();
+    assert!(dir.path().join("mine/lookback_6/oracle.json").exists());
+}

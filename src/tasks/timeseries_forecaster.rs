@@ -317,6 +317,20 @@ impl TimeseriesForecaster {
         let start = Instant::now();
         let lookbacks = self.candidate_lookbacks(series)?;
         let base = self.auto_model.config.clone();
+        base.validate()?;
+        // The folder holds one project per lookback and the chosen model: nothing else.
+        let group = base.directory.join(&base.project_name);
+        if let Some(file) = crate::project::foreign_entry_in_group(&group, "lookback_")? {
+            return Err(Error::NotAProject {
+                dir: group,
+                file,
+                action: if base.overwrite {
+                    "overwrite (delete) it"
+                } else {
+                    "write a search into it"
+                },
+            });
+        }
         let period = series.frequency().and_then(|f| f.season());
         let k = lookbacks.len().min(base.max_trials.max(1));
         let mut best: Option<(f64, Model, SearchResult)> = None;
