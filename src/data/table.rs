@@ -77,7 +77,11 @@ fn read_table(path: &Path, has_header: bool, infer_types: bool) -> Result<DataFr
         format: "CSV",
         detail,
     };
+    let bytes = check_utf8(bytes, path)?;
     check_field_counts(&bytes, b',').map_err(format)?;
+    if has_header {
+        check_header_names(&bytes, b',').map_err(format)?;
+    }
     let df = CsvReadOptions::default()
         .with_has_header(has_header)
         .with_infer_schema_length(if infer_types { None } else { Some(0) })
@@ -91,6 +95,112 @@ fn read_table(path: &Path, has_header: bool, infer_types: bool) -> Result<DataFr
         )));
     }
     Ok(df)
+}
+
+/// The byte-order marks of the encodings a CSV file must not be in, longest first.
+const FOREIGN_BOMS: [(&[u8], &str, &str); 4] = [
+    (&[0xff, 0xfe, 0, 0], "UTF-32LE", "UTF-32"),
+    (&[0, 0, 0xfe, 0xff], "UTF-32BE", "UTF-32"),
+    (&[0xff, 0xfe], "UTF-16LE", "UTF-16"),
+    (&[0xfe, 0xff], "UTF-16BE", "UTF-16"),
+];
+
+/// How many leading bytes are searched for NUL bytes (UTF-16 or UTF-32 text without a BOM).
+const NUL_WINDOW: usize = 4096;
+
+/// The UTF-8 text of a CSV file, without its UTF-8 byte-order mark if it has one. A UTF-16 or
+/// UTF-32 file (a byte-order mark, or NUL bytes among the first 4 KiB) and invalid UTF-8 are
+/// [`Error::NotUtf8`], naming the file (and, for invalid UTF-8, the line).
+pub(crate) fn check_utf8(mut bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>> {
+    let not_utf8 = |detail: String| Error::NotUtf8 {
+        what: format!("the CSV file {}", path.display()),
+        detail,
+    };
+    if let Some((_, name, family)) = FOREIGN_BOMS.iter().find(|(bom, ..)| bytes.starts_with(bom)) {
+        return Err(not_utf8(format!(
+            "it is {name} text (it starts with a {name} byte-order mark); \
+             convert it to UTF-8, e.g. iconv -f {family} -t UTF-8 in.csv > out.csv"
+        )));
+    }
+    if bytes[..bytes.len().min(NUL_WINDOW)].contains(&0) {
+        return Err(not_utf8(
+            "it holds NUL bytes, so it is likely UTF-16 or UTF-32 text; convert it to UTF-8, \
+             e.g. iconv -f UTF-16 -t UTF-8 in.csv > out.csv"
+                .into(),
+        ));
+    }
+    if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
+        bytes.drain(..3);
+    }
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        let at = e.valid_up_to();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        let column = 1 + at
+            - bytes[..at]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+        return Err(not_utf8(format!(
+            "byte 0x{:02x} on line {line}, column {column} is not UTF-8; convert the file to \
+             UTF-8, e.g. iconv -f LATIN1 -t UTF-8 in.csv > out.csv, or fix that line",
+            bytes[at]
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The fields of the first non-blank record of a CSV text, unquoted.
+fn header_fields(bytes: &[u8], sep: u8) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = Vec::new();
+    let mut in_quotes = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_quotes {
+            if b == b'"' && bytes.get(i + 1) == Some(&b'"') {
+                field.push(b'"');
+                i += 1;
+            } else if b == b'"' {
+                in_quotes = false;
+            } else {
+                field.push(b);
+            }
+        } else if b == b'"' {
+            in_quotes = true;
+        } else if b == sep {
+            fields.push(String::from_utf8_lossy(&field).into_owned());
+            field.clear();
+        } else if b == b'\n' {
+            if fields.is_empty() && field.iter().all(|c| c.is_ascii_whitespace()) {
+                field.clear();
+            } else {
+                break;
+            }
+        } else if b != b'\r' {
+            field.push(b);
+        }
+        i += 1;
+    }
+    fields.push(String::from_utf8_lossy(&field).into_owned());
+    fields
+}
+
+/// Checks that no two columns of the header line share a name (polars would rename the second
+/// one `NAME_duplicated_0` without a word).
+fn check_header_names(bytes: &[u8], sep: u8) -> std::result::Result<(), String> {
+    let names = header_fields(bytes, sep);
+    for (j, name) in names.iter().enumerate() {
+        if let Some(i) = names[..j].iter().position(|n| n == name) {
+            return Err(format!(
+                "the header names the column {name:?} twice (columns {} and {}); give every \
+                 column its own name",
+                i + 1,
+                j + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that every record of a CSV text has as many fields as the first one. Quoted fields
@@ -256,5 +366,36 @@ mod tests {
         let e = check_field_counts(b"a,b\n\"q\nq\",2\n1,2,3\n", b',').unwrap_err();
         assert!(e.starts_with("line 4 has 3"), "{e}");
         assert!(check_field_counts(b"a,b\n\"open,1\n", b',').is_err());
+    }
+
+    #[test]
+    fn header_names_must_differ() {
+        assert!(check_header_names(b"\na,\"a,b\",c\n1,2,3\n", b',').is_ok());
+        let e = check_header_names(b"x,y,\"x\"\r\n1,2,3\n", b',').unwrap_err();
+        assert!(e.contains("\"x\" twice (columns 1 and 3)"), "{e}");
+    }
+
+    #[test]
+    fn foreign_encodings_are_refused() {
+        let p = Path::new("t.csv");
+        let utf16: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain("a,b\n1,2\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let e = check_utf8(utf16.clone(), p).unwrap_err().to_string();
+        assert!(
+            e.contains("t.csv") && e.contains("iconv -f UTF-16 -t UTF-8"),
+            "{e}"
+        );
+        let e = check_utf8(utf16[2..].to_vec(), p).unwrap_err().to_string();
+        assert!(e.contains("NUL bytes"), "{e}");
+        let e = check_utf8(b"a,b\n1,2\n3,\xe9t\xe9\n".to_vec(), p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3, column 3") && e.contains("t.csv"), "{e}");
+        assert_eq!(
+            check_utf8(b"\xef\xbb\xbfa\n1\n".to_vec(), p).unwrap(),
+            b"a\n1\n"
+        );
     }
 }

@@ -124,6 +124,12 @@ fn number_key(v: f64) -> String {
     }
 }
 
+/// Where row `i` (0-based) of a table is, for error messages: its data row and, for a table
+/// read from a CSV file with a header line, its line in that file.
+pub(super) fn row_place(i: usize) -> String {
+    format!("data row {} (line {} of the CSV file)", i + 1, i + 2)
+}
+
 /// `sign(v) ln(1 + |v|)`.
 fn signed_log1p(v: f64) -> f64 {
     v.signum() * v.abs().ln_1p()
@@ -156,7 +162,7 @@ impl NumericScaler {
         let skew = if std > 0.0 {
             values
                 .iter()
-                .map(|v| ((v - mean) / std).powi(3))
+                .map(|&v| standardise(v, mean, std).powi(3))
                 .sum::<f64>()
                 / values.len() as f64
         } else {
@@ -203,7 +209,7 @@ impl NumericScaler {
     pub fn apply(&self, v: Option<f64>) -> f32 {
         let v = v.unwrap_or(self.fill);
         let v = if self.log { signed_log1p(v) } else { v };
-        ((v - self.mean) / self.std) as f32
+        standardise(v, self.mean, self.std) as f32
     }
 
     /// Writes the [`width`](Self::width) features of one value into `out`: the standardised
@@ -212,16 +218,53 @@ impl NumericScaler {
         out[0] = self.apply(v);
         let v = v.unwrap_or(self.fill);
         for (o, w) in out[1..].iter_mut().zip(self.bins.windows(2)) {
-            *o = ((v - w[0]) / (w[1] - w[0])).clamp(0.0, 1.0) as f32;
+            let share = (v - w[0]) / (w[1] - w[0]);
+            // Edges far apart (±1e308) overflow the differences; halved, they do not.
+            let share = if share.is_finite() {
+                share
+            } else {
+                (v / 2.0 - w[0] / 2.0) / (w[1] / 2.0 - w[0] / 2.0)
+            };
+            *o = if share.is_nan() {
+                0.0
+            } else {
+                share.clamp(0.0, 1.0) as f32
+            };
         }
     }
 }
 
+/// `(v - mean) / std`, without overflowing on a difference beyond `f64` (`1e308 - -1e308`).
+fn standardise(v: f64, mean: f64, std: f64) -> f64 {
+    let z = (v - mean) / std;
+    if z.is_finite() {
+        z
+    } else {
+        v / std - mean / std
+    }
+}
+
+/// The mean and standard deviation of finite `values`. Sums and squares that would overflow
+/// (values near `f64::MAX`) are computed on the values divided by their largest magnitude, so
+/// finite values always give a finite mean and deviation.
 fn mean_std(values: &[f64]) -> (f64, f64) {
     let n = values.len().max(1) as f64;
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    (mean, var.sqrt())
+    if mean.is_finite() && var.is_finite() {
+        return (mean, var.sqrt());
+    }
+    let scale = values.iter().fold(0f64, |m, v| m.max(v.abs()));
+    if !(scale > 0.0 && scale.is_finite()) {
+        return (mean, var.sqrt());
+    }
+    let mean = values.iter().map(|v| v / scale).sum::<f64>() / n;
+    let var = values
+        .iter()
+        .map(|v| (v / scale - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    (mean * scale, var.sqrt() * scale)
 }
 
 /// How one column becomes features.
@@ -391,7 +434,11 @@ impl ColumnEncoder {
             Encoding::Numerical(s) => {
                 let w = s.width();
                 for (i, v) in self.numbers(cells)?.into_iter().enumerate() {
-                    s.write(v, &mut out[i * stride + col..i * stride + col + w]);
+                    let features = &mut out[i * stride + col..i * stride + col + w];
+                    s.write(v, features);
+                    if features.iter().any(|x| !x.is_finite()) {
+                        return Err(self.unrepresentable(s, v, i));
+                    }
                 }
                 col += w;
             }
@@ -413,6 +460,9 @@ impl ColumnEncoder {
                 if let Some(s) = numeric {
                     for (i, v) in self.numbers(cells)?.into_iter().enumerate() {
                         out[i * stride + col] = s.apply(v);
+                        if !out[i * stride + col].is_finite() {
+                            return Err(self.unrepresentable(s, v, i));
+                        }
                     }
                     col += 1;
                 }
@@ -424,6 +474,23 @@ impl ColumnEncoder {
             }
         }
         Ok(())
+    }
+
+    /// The error for the value `v` of row `i`, whose encoding is beyond the range of `f32`.
+    fn unrepresentable(&self, s: &NumericScaler, v: Option<f64>, i: usize) -> Error {
+        let v = v.unwrap_or(s.fill);
+        let t = if s.log { signed_log1p(v) } else { v };
+        Error::ColumnType {
+            column: self.name.clone(),
+            expected: "numeric".into(),
+            found: format!(
+                "{v:e} in {}, {:e} standard deviations from the training mean, which a 32-bit \
+                 float cannot hold",
+                row_place(i),
+                standardise(t, s.mean, s.std)
+            ),
+            hint: "fix that value, or rescale the column".into(),
+        }
     }
 
     fn numbers(&self, cells: &Cells) -> Result<Vec<Option<f64>>> {
@@ -442,6 +509,50 @@ fn keys(cells: &Cells) -> Vec<Option<String>> {
     }
 }
 
+/// Share of a text column's non-empty values that must be finite numbers for it to count as
+/// "mostly numeric": such a column stays categorical, with a warning naming the other values.
+pub const MOSTLY_NUMERIC: f64 = 0.9;
+
+/// How many of a column's non-numeric values a warning quotes.
+const QUOTED_VALUES: usize = 3;
+
+/// The warning for a text column `name` that is mostly numbers (at least [`MOSTLY_NUMERIC`]
+/// of its non-empty values parse as finite numbers) but holds a few other values, so that it
+/// is read as categorical; `None` for any other column.
+pub(super) fn mostly_numeric_warning(name: &str, cells: &Cells) -> Option<String> {
+    let Cells::Texts(v) = cells else {
+        return None;
+    };
+    let present: Vec<&str> = v.iter().flatten().map(String::as_str).collect();
+    let mut others: Vec<&str> = present
+        .iter()
+        .copied()
+        .filter(|s| !s.parse::<f64>().is_ok_and(f64::is_finite))
+        .collect();
+    let (n_other, n) = (others.len(), present.len());
+    if n_other == 0 || ((n - n_other) as f64) < MOSTLY_NUMERIC * n as f64 {
+        return None;
+    }
+    let mut seen = std::collections::HashSet::new();
+    others.retain(|s| seen.insert(*s));
+    let quoted: Vec<String> = others
+        .iter()
+        .take(QUOTED_VALUES)
+        .map(|s| format!("{s:?}"))
+        .collect();
+    let more = if others.len() > QUOTED_VALUES {
+        ", ..."
+    } else {
+        ""
+    };
+    Some(format!(
+        "column {name:?} is read as categorical: {n_other} of {n} values are not numbers \
+         ({}{more}); fix them or pass --column-types {name}=numerical (column_types in the \
+         library)",
+        quoted.join(", ")
+    ))
+}
+
 /// Strings of a column declared numerical, as numbers.
 fn parse_numbers(name: &str, v: &[Option<String>]) -> Result<Vec<Option<f64>>> {
     v.iter()
@@ -454,7 +565,7 @@ fn parse_numbers(name: &str, v: &[Option<String>]) -> Result<Vec<Option<f64>>> {
                 .map_err(|_| Error::ColumnType {
                     column: name.to_string(),
                     expected: "numeric".into(),
-                    found: format!("strings ({s:?} in data row {})", i + 1),
+                    found: format!("strings ({s:?} in {})", row_place(i)),
                     hint: "declare the column categorical, or clean that value".into(),
                 }),
         })
@@ -543,6 +654,48 @@ mod tests {
         let s = NumericScaler::fit(&flat);
         assert!(!s.log);
         assert!((s.apply(Some(s.mean)) - 0.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn huge_finite_values_give_finite_statistics_and_features() {
+        let v = [1e308, -1e308, 1e308, -1e308, 0.0, 5.0];
+        let (mean, std) = mean_std(&v);
+        assert!(
+            mean.is_finite() && std.is_finite() && std > 1e307,
+            "{mean} {std}"
+        );
+        let mut sorted = v.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let s = NumericScaler::fit(&v).with_bins(&sorted, 4);
+        let mut out = vec![0f32; s.width()];
+        for x in v {
+            s.write(Some(x), &mut out);
+            assert!(out.iter().all(|o| o.is_finite()), "{x}: {out:?}");
+        }
+        assert!(standardise(f64::MAX, -f64::MAX / 2.0, 1.0).is_infinite());
+        assert!(standardise(f64::MAX, -f64::MAX, f64::MAX).is_finite());
+    }
+
+    #[test]
+    fn a_mostly_numeric_text_column_is_warned_about() {
+        let mut v: Vec<Option<String>> = (0..40).map(|i| Some(format!("{i}.5"))).collect();
+        v.extend(["hello", "NaN", "inf"].map(|s| Some(s.to_string())));
+        v.push(None);
+        let w = mostly_numeric_warning("age", &Cells::Texts(v.clone())).unwrap();
+        assert_eq!(
+            w,
+            "column \"age\" is read as categorical: 3 of 43 values are not numbers (\"hello\", \
+             \"NaN\", \"inf\"); fix them or pass --column-types age=numerical (column_types in \
+             the library)"
+        );
+        v.push(Some("x".into()));
+        let w = mostly_numeric_warning("age", &Cells::Texts(v.clone())).unwrap();
+        assert!(w.contains("4 of 44") && w.contains("\"inf\", ...)"), "{w}");
+        // Under 90 % numbers: a text column, no warning; no strays: none either.
+        v.extend((0..3).map(|_| Some("y".to_string())));
+        assert_eq!(mostly_numeric_warning("age", &Cells::Texts(v)), None);
+        let clean = Cells::Texts(vec![Some("1".into()), Some("2".into())]);
+        assert_eq!(mostly_numeric_warning("age", &clean), None);
     }
 
     #[test]

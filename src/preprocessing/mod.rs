@@ -11,6 +11,7 @@ mod tokenizer;
 pub use columns::{
     auto_bins, ColumnEncoder, ColumnType, Encoding, NumericScaler, TableEncoder, TableSpec,
     TargetScaler, ValueKind, CATEGORICAL_UNIQUE_RATIO, LOG_SKEWNESS, MAX_CATEGORIES,
+    MOSTLY_NUMERIC,
 };
 pub use series::{check_horizon, multiplicative, SeriesPreprocessing, WindowNorm, Windows};
 #[cfg(feature = "tables")]
@@ -73,6 +74,12 @@ impl LabelEncoder {
         Ok(LabelEncoder { classes })
     }
 
+    /// The classes as the user wrote them, comma-separated: `n, p`.
+    pub fn class_list(&self) -> String {
+        let names: Vec<String> = self.classes.iter().map(Label::to_string).collect();
+        names.join(", ")
+    }
+
     /// Class indices of `y`; a label never seen in training is an error.
     pub fn encode(&self, y: &Targets) -> Result<Vec<u32>> {
         labels_of(y)?
@@ -83,8 +90,8 @@ impl LabelEncoder {
                     .map(|i| i as u32)
                     .map_err(|_| {
                         Error::Config(format!(
-                            "label {l} was not among the training classes {:?}",
-                            self.classes
+                            "label {l} was not among the training classes {}",
+                            self.class_list()
                         ))
                     })
             })
@@ -208,5 +215,24 @@ pub fn channel_stats(x: &ImageData, scale: f32) -> DataStats {
     DataStats {
         channel_mean: mean,
         channel_var: var,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unseen_label_is_named_with_the_classes_written_plainly() {
+        let enc = LabelEncoder::fit(&Targets::Str(vec!["p".into(), "n".into()])).unwrap();
+        let e = enc
+            .encode(&Targets::Str(vec!["x".into()]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("label x was not among the training classes n, p"),
+            "{e}"
+        );
+        assert!(!e.contains("Str("), "{e}");
     }
 }

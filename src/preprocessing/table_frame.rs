@@ -3,7 +3,9 @@
 
 use polars::prelude::{Column, DataFrame, DataType};
 
-use super::columns::{Cells, ColumnEncoder, TableEncoder, TableSpec, ValueKind};
+use super::columns::{
+    mostly_numeric_warning, row_place, Cells, ColumnEncoder, TableEncoder, TableSpec, ValueKind,
+};
 use crate::data::{polars_error, ImageData, Targets};
 use crate::error::{Error, Result};
 
@@ -61,6 +63,49 @@ fn column<'a>(df: &'a DataFrame, name: &str, role: &'static str) -> Result<&'a C
     })
 }
 
+/// The feature columns of `df`: those `spec` names, else every column but the target.
+fn feature_names(df: &DataFrame, target: Option<&str>, spec: &TableSpec) -> Vec<String> {
+    match &spec.column_names {
+        Some(names) => names.clone(),
+        None => df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .filter(|s| Some(s.as_str()) != target)
+            .collect(),
+    }
+}
+
+impl TableSpec {
+    /// What a user should hear about the feature columns of `df` before training, one
+    /// sentence each; nothing here stops a fit. Today: a text column whose non-empty values
+    /// are mostly numbers (at least [`MOSTLY_NUMERIC`](super::MOSTLY_NUMERIC), 90 %, parse as
+    /// finite numbers) but not all, so that it is read as categorical, unless `column_types`
+    /// gives its type. Columns `df` lacks are left to [`TableEncoder::fit`] to report.
+    ///
+    /// ```no_run
+    /// let df = autocandle::data::read_csv("train.csv")?;
+    /// for w in autocandle::preprocessing::TableSpec::default().warnings(&df, Some("survived"))? {
+    ///     eprintln!("warning: {w}");
+    /// }
+    /// # Ok::<(), autocandle::Error>(())
+    /// ```
+    pub fn warnings(&self, df: &DataFrame, target: Option<&str>) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for name in feature_names(df, target, self) {
+            if self.column_types.contains_key(&name) {
+                continue;
+            }
+            let Ok(col) = df.column(&name) else {
+                continue;
+            };
+            let (_, cells) = read_cells(col)?;
+            out.extend(mostly_numeric_warning(&name, &cells));
+        }
+        Ok(out)
+    }
+}
+
 impl TableEncoder {
     /// Fits the encoders of the feature columns of `df` that `spec` names (all columns but the
     /// target by default), typed by `spec.column_types` where given, else by the rule of the
@@ -81,15 +126,7 @@ impl TableEncoder {
         if df.height() == 0 {
             return Err(Error::EmptyDataset("the table has no rows".into()));
         }
-        let names: Vec<String> = match &spec.column_names {
-            Some(names) => names.clone(),
-            None => df
-                .get_column_names()
-                .iter()
-                .map(|s| s.to_string())
-                .filter(|s| Some(s.as_str()) != target)
-                .collect(),
-        };
+        let names = feature_names(df, target, spec);
         if names.is_empty() {
             return Err(Error::Config(match target {
                 Some(t) => format!("the table has no feature columns besides the target {t:?}"),
@@ -160,62 +197,97 @@ impl TableEncoder {
     }
 }
 
+/// The values of a numeric column as they are, NaN and infinities included (`None`: missing);
+/// `None` for a column of another type.
+fn raw_numbers(col: &Column) -> Result<Option<Vec<Option<f64>>>> {
+    let dtype = col.dtype();
+    if !dtype.is_primitive_numeric() && *dtype != DataType::Null {
+        return Ok(None);
+    }
+    let f = col.cast(&DataType::Float64).map_err(polars_error)?;
+    Ok(Some(f.f64().map_err(polars_error)?.iter().collect()))
+}
+
+/// The error for a target missing in row `i`.
+fn missing_target(target: &str, i: usize) -> Error {
+    Error::Config(format!(
+        "the target {target:?} is missing in {}: drop or fill such rows",
+        row_place(i)
+    ))
+}
+
 /// Class labels from the column `target`: integers (from integral numbers), strings, or
-/// `"true"`/`"false"`. A missing label or a fractional number is an error.
+/// `"true"`/`"false"`. A missing label, a non-finite or a fractional number is an error naming
+/// the row (as the data row and the line of the CSV file).
 pub fn class_targets(df: &DataFrame, target: &str) -> Result<Targets> {
-    let (_, cells) = read_cells(column(df, target, "target")?)?;
-    let missing = |i: usize| {
-        Error::Config(format!(
-            "the target {target:?} is missing in data row {}: drop or fill such rows",
-            i + 1
-        ))
-    };
-    match cells {
-        Cells::Numbers(v) => v
+    let col = column(df, target, "target")?;
+    if let Some(v) = raw_numbers(col)? {
+        return v
             .iter()
             .enumerate()
             .map(|(i, x)| match x {
-                None => Err(missing(i)),
-                Some(x) if x.fract() == 0.0 => Ok(*x as i64),
+                None => Err(missing_target(target, i)),
+                Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(*x as i64),
                 Some(x) => Err(Error::ColumnType {
                     column: target.into(),
                     expected: "class label (integer or string)".into(),
-                    found: format!("fractional numbers ({x} in data row {})", i + 1),
-                    hint: "use the regressor for real-valued targets".into(),
+                    found: format!(
+                        "{} numbers ({x} in {})",
+                        if x.is_finite() {
+                            "fractional"
+                        } else {
+                            "non-finite"
+                        },
+                        row_place(i)
+                    ),
+                    hint: "use the regressor for real-valued targets, or fix that row".into(),
                 }),
             })
             .collect::<Result<Vec<i64>>>()
-            .map(Targets::Int),
+            .map(Targets::Int);
+    }
+    match read_cells(col)?.1 {
         Cells::Texts(v) => v
             .into_iter()
             .enumerate()
-            .map(|(i, x)| x.ok_or_else(|| missing(i)))
+            .map(|(i, x)| x.ok_or_else(|| missing_target(target, i)))
             .collect::<Result<Vec<String>>>()
             .map(Targets::Str),
+        Cells::Numbers(_) => Err(Error::Table(format!(
+            "the target {target:?} could not be read as labels"
+        ))),
     }
 }
 
-/// Real values from the column `target`; a missing value or a string is an error.
+/// Real values from the column `target`. A missing value, a non-finite one (NaN, infinity),
+/// one beyond the range of `f32` or a string is an error naming the row (as the data row and
+/// the line of the CSV file).
 pub fn regression_targets(df: &DataFrame, target: &str) -> Result<Vec<f32>> {
-    let (kind, cells) = read_cells(column(df, target, "target")?)?;
-    match cells {
-        Cells::Numbers(v) => v
-            .iter()
-            .enumerate()
-            .map(|(i, x)| {
-                x.map(|x| x as f32).ok_or_else(|| {
-                    Error::Config(format!(
-                        "the target {target:?} is missing in data row {}: drop or fill such rows",
-                        i + 1
-                    ))
-                })
-            })
-            .collect(),
-        Cells::Texts(_) => Err(Error::ColumnType {
+    let col = column(df, target, "target")?;
+    let Some(v) = raw_numbers(col)? else {
+        let (kind, _) = read_cells(col)?;
+        return Err(Error::ColumnType {
             column: target.into(),
             expected: "numeric".into(),
             found: kind.map(|k| k.to_string()).unwrap_or_default(),
             hint: "a regression target must be numbers; use the classifier for labels".into(),
-        }),
-    }
+        });
+    };
+    v.iter()
+        .enumerate()
+        .map(|(i, x)| match *x {
+            None => Err(missing_target(target, i)),
+            Some(x) if !x.is_finite() => Err(Error::Config(format!(
+                "the target {target:?} holds the non-finite value {x} in {}: regression \
+                 targets must be finite numbers; drop or fix such rows",
+                row_place(i)
+            ))),
+            Some(x) if x.abs() > f64::from(f32::MAX) => Err(Error::Config(format!(
+                "the target {target:?} holds {x:e} in {}, beyond the range of 32-bit floats \
+                 (about 3.4e38): rescale the target (divide it by a power of ten) or fix that row",
+                row_place(i)
+            ))),
+            Some(x) => Ok(x as f32),
+        })
+        .collect()
 }
