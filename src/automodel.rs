@@ -877,9 +877,7 @@ impl AutoModel {
                 trial.stop_reason = Some(out.stop);
                 trial.status = TrialStatus::Completed;
                 let w = project.trial_weights(&trial.trial_id);
-                let tmp = crate::project::temp_path(&w);
-                net.params.save(&tmp)?;
-                std::fs::rename(&tmp, &w).map_err(|e| Error::io(&w, e))?;
+                net.params.save(&w)?;
             }
             // The time limit, not the trial, ended it: no score, and the search ends.
             Ok(Err(Error::OutOfTime(why))) => {

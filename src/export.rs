@@ -8,7 +8,7 @@ use crate::inputs::{to_inputs, InputData};
 #[cfg(feature = "tables")]
 use crate::preprocessing::{class_targets, regression_targets, TableEncoder};
 use crate::preprocessing::{encode_targets, Label, Preprocessing};
-use crate::project::{temp_path, write_atomic};
+use crate::project::write_atomic;
 use crate::training::{evaluate, evaluate_heads, predict_outputs, EncodedTargets, Metrics};
 use candle_core::Device;
 #[cfg(feature = "tables")]
@@ -59,22 +59,25 @@ impl Model {
         &self.network
     }
 
-    /// Writes `architecture.json`, `weights.safetensors` and `preprocessing.json` into `dir`.
+    /// Writes `architecture.json`, `weights.safetensors` and `preprocessing.json` into `dir`:
+    /// built in a folder beside it, synced, and swapped in with one rename, so `dir` holds
+    /// either the old model or the new one, never a mix.
     pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let w = dir.join(WEIGHTS);
-        let tmp = temp_path(&w);
-        self.network.params.save(&tmp)?;
-        std::fs::rename(&tmp, &w).map_err(|e| Error::io(&w, e))?;
-        write_atomic(
-            &dir.join(ARCH),
-            serde_json::to_string_pretty(&self.network.arch)?.as_bytes(),
-        )?;
-        write_atomic(
-            &dir.join(PREP),
-            serde_json::to_string_pretty(&self.preprocessing)?.as_bytes(),
-        )
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        crate::durable::replace_dir(dir, |staging| {
+            self.network.params.save(&staging.join(WEIGHTS))?;
+            write_atomic(
+                &staging.join(ARCH),
+                serde_json::to_string_pretty(&self.network.arch)?.as_bytes(),
+            )?;
+            write_atomic(
+                &staging.join(PREP),
+                serde_json::to_string_pretty(&self.preprocessing)?.as_bytes(),
+            )
+        })
     }
 
     /// Loads a model saved by [`Model::save`] (CPU).
@@ -82,22 +85,35 @@ impl Model {
         Self::load_on(dir, &Device::Cpu)
     }
 
-    /// Loads a model onto `device`.
+    /// Loads a model onto `device`. Its three files are checked against each other first: the
+    /// network's output against its head, the head against the label encoder, the weights
+    /// file's tensors against the architecture.
     pub fn load_on(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
         let read = |name: &str| {
             let p = dir.join(name);
-            std::fs::read_to_string(&p).map_err(|e| match e.kind() {
+            let text = std::fs::read_to_string(&p).map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => Error::DataNotFound {
                     what: format!("model file {name}"),
                     path: p.clone(),
                     hint: "point to a folder written by Model::save or `autocandle fit`".into(),
                 },
                 _ => Error::io(&p, e),
-            })
+            })?;
+            Ok::<_, Error>((p, text))
         };
-        let arch: Architecture = serde_json::from_str(&read(ARCH)?)?;
-        let preprocessing: Preprocessing = serde_json::from_str(&read(PREP)?)?;
+        let json_error = |path: &Path, format: &'static str, e: serde_json::Error| Error::Format {
+            path: path.to_path_buf(),
+            format,
+            detail: e.to_string(),
+        };
+        let (arch_path, text) = read(ARCH)?;
+        let arch: Architecture = serde_json::from_str(&text)
+            .map_err(|e| json_error(&arch_path, "architecture.json", e))?;
+        let (prep_path, text) = read(PREP)?;
+        let preprocessing: Preprocessing = serde_json::from_str(&text)
+            .map_err(|e| json_error(&prep_path, "preprocessing.json", e))?;
+        check_model_files(&arch, &preprocessing, &arch_path, &prep_path)?;
         let params = ParamStore::load(&arch, &dir.join(WEIGHTS), device)?;
         Ok(Model {
             network: Network { arch, params },
@@ -342,4 +358,43 @@ impl Model {
         };
         self.evaluate(&ImageDataset::new(x, y)?)
     }
+}
+
+/// The head of `arch` against its last layer's width, and its classes against the label
+/// encoder of `prep`: a disagreement would give wrong predictions or an out-of-range label.
+fn check_model_files(
+    arch: &Architecture,
+    prep: &Preprocessing,
+    arch_path: &Path,
+    prep_path: &Path,
+) -> Result<()> {
+    let bad = |path: &Path, format: &'static str, detail: String| Error::Format {
+        path: path.to_path_buf(),
+        format,
+        detail: format!("{detail}: the model folder's files are not of one model; save it again"),
+    };
+    let outputs = arch.summary()?.output_shape.last().copied().unwrap_or(0);
+    let wanted = arch.head.output_units();
+    if outputs != wanted {
+        return Err(bad(
+            arch_path,
+            "architecture.json",
+            format!("its head needs {wanted} outputs but its last layer gives {outputs}"),
+        ));
+    }
+    if let (HeadKind::Classification { num_classes, .. }, Some(e)) =
+        (&arch.head, &prep.label_encoder)
+    {
+        if e.classes.len() != *num_classes {
+            return Err(bad(
+                prep_path,
+                "preprocessing.json",
+                format!(
+                    "its label encoder has {} classes but the head in architecture.json has {num_classes}",
+                    e.classes.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

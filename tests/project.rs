@@ -272,3 +272,31 @@ fn a_forecaster_never_writes_into_a_folder_of_ones_own() {
     f.fit(&series).unwrap();
     assert!(dir.path().join("mine/lookback_6/oracle.json").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn saved_weights_are_readable_by_others_and_a_resave_leaves_no_temp_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let digits = small_digits(120);
+    let mut clf = ImageClassifier::new(one_trial(dir.path(), "p"));
+    clf.fit(&digits, None).unwrap();
+    let p = dir.path().join("p");
+    for w in [
+        p.join("best_model/weights.safetensors"),
+        p.join("trial_00/checkpoint.safetensors"),
+    ] {
+        let mode = std::fs::metadata(&w).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o044, 0o044, "{} has mode {mode:o}", w.display());
+    }
+    // Saved again over itself: the same three files, nothing beside them.
+    let model = Model::load(p.join("best_model")).unwrap();
+    model.save(p.join("best_model")).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&p)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["best_model", "oracle.json", "trial_00"]);
+    assert_eq!(std::fs::read_dir(p.join("best_model")).unwrap().count(), 3);
+}

@@ -124,22 +124,46 @@ impl ParamStore {
         Ok(())
     }
 
-    /// Saves every tensor to a safetensors file.
+    /// Saves every tensor to a safetensors file, durably and atomically
+    /// ([`crate::durable::write_atomic`]: a plain file, readable as the umask allows).
     pub fn save(&self, path: &Path) -> Result<()> {
         let tensors = self.tensors()?;
         let tensors: std::collections::HashMap<String, Tensor> = tensors.into_iter().collect();
-        candle_core::safetensors::save(&tensors, path)?;
-        Ok(())
+        let bytes = safetensors::tensor::serialize(&tensors, None).map_err(|e| Error::Format {
+            path: path.to_path_buf(),
+            format: "safetensors",
+            detail: e.to_string(),
+        })?;
+        crate::durable::write_atomic(path, &bytes)
     }
 
-    /// Loads weights for `arch` from a safetensors file, checking names and shapes.
+    /// Loads weights for `arch` from a safetensors file, checking names and shapes. The file's
+    /// header is compared with the architecture before anything is allocated, so an
+    /// architecture asking for more values than the file holds is an error, not an abort.
     pub fn load(arch: &Architecture, path: &Path, device: &Device) -> Result<Self> {
-        let mut loaded =
-            candle_core::safetensors::load(path, device).map_err(|e| Error::Format {
-                path: path.to_path_buf(),
-                format: "safetensors",
-                detail: e.to_string(),
-            })?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let format = |detail: String| Error::Format {
+            path: path.to_path_buf(),
+            format: "safetensors",
+            detail,
+        };
+        let header =
+            safetensors::SafeTensors::deserialize(&bytes).map_err(|e| format(e.to_string()))?;
+        let in_file: usize = header
+            .tensors()
+            .iter()
+            .map(|(_, t)| t.shape().iter().product::<usize>())
+            .sum();
+        let summary = arch.summary()?;
+        let needed = summary.total_params.saturating_add(summary.non_trainable);
+        if needed > in_file {
+            return Err(format(format!(
+                "the architecture needs {needed} values but the file holds {in_file}: the \
+                 weights and architecture.json are not of the same model"
+            )));
+        }
+        let mut loaded = candle_core::safetensors::load_buffer(&bytes, device)
+            .map_err(|e| format(e.to_string()))?;
         let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
         let fresh = ParamStore::init(arch, device, &mut rng)?;
         for (k, v) in fresh.tensors()? {

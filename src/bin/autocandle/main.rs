@@ -13,7 +13,7 @@ use autocandle::export::{Model, Predictions};
 use autocandle::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -55,13 +55,17 @@ impl Task {
         matches!(self, Task::StructuredClassifier | Task::StructuredRegressor)
     }
 
-    /// The default project folder's name, under autocandle_projects/.
+    /// The default project folder's name, under autocandle_projects/: one per task, so that
+    /// two tasks run one after the other never share a study.
     fn project(self) -> &'static str {
         match self {
-            Task::ImageClassifier | Task::ImageRegressor => "image",
-            Task::TimeseriesForecaster => "timeseries",
-            Task::TextClassifier | Task::TextRegressor => "text",
-            Task::StructuredClassifier | Task::StructuredRegressor => "structured",
+            Task::ImageClassifier => "image_classifier",
+            Task::ImageRegressor => "image_regressor",
+            Task::TimeseriesForecaster => "timeseries_forecaster",
+            Task::TextClassifier => "text_classifier",
+            Task::TextRegressor => "text_regressor",
+            Task::StructuredClassifier => "structured_classifier",
+            Task::StructuredRegressor => "structured_regressor",
         }
     }
 }
@@ -106,29 +110,29 @@ struct FitArgs {
     #[arg(long)]
     text_column: Option<String>,
     /// Series: hold out the last N points of --data as the test continuation.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
     holdout: Option<usize>,
     /// Series: points per input window (a few following the data's frequency are tried
     /// when absent).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
     lookback: Option<usize>,
     /// Series: first step ahead to forecast.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = at_least_one)]
     predict_from: usize,
     /// Series: last step ahead to forecast.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = at_least_one)]
     predict_until: usize,
     #[command(flatten)]
     table: Box<TableArgs>,
     /// Most trials.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = at_least_one)]
     max_trials: usize,
     /// Wall-clock budget: 90s, 30m, 1h30m.
     #[arg(long)]
     time_limit: Option<String>,
     /// Most epochs per trial [default: 10; 100 for structured tasks and 200 for
     /// timeseries-forecaster, with early stopping].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
     epochs: Option<usize>,
     /// Early-stopping patience in epochs [default: 3; 10 for structured and series tasks].
     #[arg(long)]
@@ -136,8 +140,8 @@ struct FitArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Project folder (resumed unless --overwrite) [default: autocandle_projects/ and
-    /// image, text, structured or timeseries].
+    /// Project folder (resumed unless --overwrite) [default: autocandle_projects/<task>, e.g.
+    /// autocandle_projects/image_classifier].
     #[arg(long)]
     project: Option<PathBuf>,
     /// Start the project over.
@@ -148,10 +152,10 @@ struct FitArgs {
     #[arg(long, default_value = "auto")]
     tuner: String,
     /// Batch size [default: 128; 32 for structured tasks and timeseries-forecaster].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
     batch_size: Option<usize>,
     /// Largest model, in parameters.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
     max_model_size: Option<usize>,
     /// Skip the final fit on training + validation data.
     #[arg(long)]
@@ -202,40 +206,96 @@ enum Command {
     },
 }
 
-/// Parses 90s, 30m, 2h, 1h30m or plain seconds.
+/// A count flag's value: a whole number of at least 1.
+fn at_least_one(s: &str) -> std::result::Result<usize, String> {
+    match s.trim().parse::<i128>() {
+        Ok(v) if v >= 1 => usize::try_from(v).map_err(|_| format!("{s} is too large")),
+        Ok(_) => Err(format!("must be at least 1, got {s}")),
+        Err(_) => Err(format!("must be a whole number of at least 1, got {s:?}")),
+    }
+}
+
+/// Parses 90s, 30m, 2h, 1h30m or plain seconds: more than 0, at most 365 days.
 fn parse_duration(s: &str) -> autocandle::Result<Duration> {
     let bad = || {
         Error::Config(format!(
             "cannot read the time limit {s:?}: write it like 90s, 30m, 2h or 1h30m"
         ))
     };
-    if let Ok(secs) = s.parse::<f64>() {
-        return if secs > 0.0 {
-            Ok(Duration::from_secs_f64(secs))
-        } else {
-            Err(bad())
-        };
+    let total = match s.parse::<f64>() {
+        Ok(secs) => secs,
+        Err(_) => {
+            let mut total = 0f64;
+            let mut num = String::new();
+            for ch in s.chars() {
+                if ch.is_ascii_digit() || ch == '.' {
+                    num.push(ch);
+                    continue;
+                }
+                let v: f64 = num.parse().map_err(|_| bad())?;
+                num.clear();
+                total += v * match ch {
+                    'h' => 3600.0,
+                    'm' => 60.0,
+                    's' => 1.0,
+                    _ => return Err(bad()),
+                };
+            }
+            if !num.is_empty() {
+                return Err(bad());
+            }
+            total
+        }
+    };
+    let max = autocandle::automodel::MAX_TIME_LIMIT;
+    if total.is_nan() || total <= 0.0 || total > max.as_secs_f64() {
+        return Err(Error::Config(format!(
+            "the time limit {s:?} must be more than 0 and at most 365 days (8760h)"
+        )));
     }
-    let mut total = 0f64;
-    let mut num = String::new();
-    for ch in s.chars() {
-        if ch.is_ascii_digit() || ch == '.' {
-            num.push(ch);
+    Duration::try_from_secs_f64(total).map_err(|_| bad())
+}
+
+/// Refuses a project folder that is, is inside, or holds a data path: `--overwrite` could
+/// otherwise delete the data, and a search would write trials among the images.
+fn check_project_apart(project: &Path, data: &[&str]) -> autocandle::Result<()> {
+    let project = resolved(project);
+    for spec in data {
+        let Some((_, path)) = spec.split_once(':') else {
+            continue;
+        };
+        if path.is_empty() {
             continue;
         }
-        let v: f64 = num.parse().map_err(|_| bad())?;
-        num.clear();
-        total += v * match ch {
-            'h' => 3600.0,
-            'm' => 60.0,
-            's' => 1.0,
-            _ => return Err(bad()),
-        };
+        let d = resolved(Path::new(path));
+        if project.starts_with(&d) || d.starts_with(&project) {
+            return Err(Error::Config(format!(
+                "--project {} is, is inside, or holds the data {spec}: a project folder must be \
+                 apart from the data (choose another --project)",
+                project.display()
+            )));
+        }
     }
-    if !num.is_empty() || total <= 0.0 {
-        return Err(bad());
+    Ok(())
+}
+
+/// `p` made absolute with its symbolic links resolved, as far as it exists.
+fn resolved(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(existing) {
+            return rest.iter().rev().fold(c, |acc: PathBuf, n| acc.join(n));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return abs,
+        }
     }
-    Ok(Duration::from_secs_f64(total))
 }
 
 fn metrics_json(m: &autocandle::training::Metrics) -> serde_json::Value {
@@ -320,6 +380,9 @@ fn run(cli: Cli) -> autocandle::Result<()> {
             let series = task == Task::TimeseriesForecaster;
             let project = project
                 .unwrap_or_else(|| PathBuf::from("autocandle_projects").join(task.project()));
+            let mut sources = vec![data.as_str()];
+            sources.extend(test.as_deref());
+            check_project_apart(&project, &sources)?;
             let (directory, project_name) = match (project.parent(), project.file_name()) {
                 (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
                 _ => {

@@ -4,28 +4,20 @@ use autocandle::display::terminal;
 use autocandle::export::Model;
 use autocandle::prelude::*;
 
-/// The trials of a project folder, in id order.
+/// The trials of a project folder, in id order. The path is resolved first, so `.` and
+/// `P/trial_00/..` name the project they stand for.
 pub(crate) fn project_trials(
     project: &std::path::Path,
 ) -> autocandle::Result<Vec<autocandle::tuners::Trial>> {
-    let (dir, name) = match (project.parent(), project.file_name()) {
-        (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
-        _ => {
-            return Err(Error::Config(format!(
-                "{} is not a project folder",
-                project.display()
-            )))
-        }
-    };
-    if !project.join("oracle.json").exists() {
-        return Err(Error::DataNotFound {
+    let dir = std::fs::canonicalize(project).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::DataNotFound {
             what: "project".into(),
             path: project.to_path_buf(),
             hint: "give the folder that holds oracle.json (the --project of fit)".into(),
-        });
-    }
-    let p = autocandle::project::Project::open(&dir, &name, false)?;
-    p.load_trials()
+        },
+        _ => Error::io(project, e),
+    })?;
+    autocandle::project::Project::existing(&dir)?.load_trials()
 }
 
 pub(crate) fn report(project: &std::path::Path) -> autocandle::Result<String> {

@@ -3,10 +3,12 @@
 use crate::sources::{load_table, SPLIT_SEED};
 use crate::{metrics_json, summary_json, TableArgs, Task};
 use autocandle::automodel::SearchConfig;
+use autocandle::data::Targets;
 use autocandle::display::terminal;
 use autocandle::prelude::*;
+use polars::prelude::DataFrame;
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 /// Parses `name=categorical,name=numerical`.
@@ -47,6 +49,28 @@ pub(crate) fn fit_table(
             )))
         }
     };
+    // The targets, checked on the table as read (so errors give its CSV lines), and the
+    // warnings about its columns, before any split or training.
+    let mut spec = TableSpec {
+        numeric_bins: args.numeric_bins,
+        ..Default::default()
+    };
+    if let Some(ct) = &args.column_types {
+        spec.column_types = parse_column_types(ct)?;
+    }
+    let classifier = task == Task::StructuredClassifier;
+    let train_targets = if classifier {
+        Some(autocandle::preprocessing::class_targets(
+            &source.train,
+            &target,
+        )?)
+    } else {
+        autocandle::preprocessing::regression_targets(&source.train, &target)?;
+        None
+    };
+    for w in spec.warnings(&source.train, Some(&target))? {
+        eprintln!("warning: {w}");
+    }
     let (train, test, test_source) = match (test, source.test) {
         (Some(spec), _) => {
             let t = load_table(spec)?;
@@ -68,13 +92,7 @@ pub(crate) fn fit_table(
         train.width(),
         test.height()
     );
-    let mut spec = TableSpec {
-        numeric_bins: args.numeric_bins,
-        ..Default::default()
-    };
-    if let Some(ct) = &args.column_types {
-        spec.column_types = parse_column_types(ct)?;
-    }
+    check_test_table(&train, &test, &target, &test_source, train_targets.as_ref())?;
     let (model, result) = match task {
         Task::StructuredClassifier => {
             let mut clf = StructuredDataClassifier::new(config);
@@ -118,4 +136,57 @@ pub(crate) fn fit_table(
         Some(test_json),
         start.elapsed().as_secs_f64(),
     ))
+}
+
+/// Everything that can be checked about the test table before the search: the target and
+/// every training column are there, and (classification) every test class was seen in
+/// training.
+fn check_test_table(
+    train: &DataFrame,
+    test: &DataFrame,
+    target: &str,
+    test_source: &str,
+    train_targets: Option<&Targets>,
+) -> autocandle::Result<()> {
+    let have: Vec<String> = test
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for name in train.get_column_names() {
+        if !have.iter().any(|h| h == name.as_str()) {
+            return Err(Error::Config(format!(
+                "the test data ({test_source}) has no column {:?}, which the training data has{}; its columns are: {}",
+                name.as_str(),
+                if name.as_str() == target { " as its target" } else { "" },
+                have.join(", ")
+            )));
+        }
+    }
+    if let Some(train_y) = train_targets {
+        let known: BTreeSet<String> = labels(train_y).into_iter().collect();
+        let test_y = autocandle::preprocessing::class_targets(test, target)?;
+        if let Some((row, l)) = labels(&test_y)
+            .into_iter()
+            .enumerate()
+            .find(|(_, l)| !known.contains(l))
+        {
+            return Err(Error::Config(format!(
+                "the test data ({test_source}) has the class {l:?} in its target {target:?} at data row {} (line {} of a CSV file), which the training data never has; its classes are: {}",
+                row + 1,
+                row + 2,
+                known.iter().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Class labels as text.
+fn labels(y: &Targets) -> Vec<String> {
+    match y {
+        Targets::Int(v) => v.iter().map(|i| i.to_string()).collect(),
+        Targets::Str(v) => v.clone(),
+        Targets::Float { values, .. } => values.iter().map(|v| v.to_string()).collect(),
+    }
 }
