@@ -140,7 +140,10 @@ fn read_archive(path: &Path) -> Result<Vec<Review>> {
         let Some((test, positive, id, rating)) = place(&member)? else {
             continue;
         };
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        // The size in the entry's header is a claim: reserve at most 1 MiB up front and let
+        // the buffer grow with the bytes that really arrive.
+        let claimed = usize::try_from(entry.size()).unwrap_or(usize::MAX);
+        let mut bytes = Vec::with_capacity(claimed.min(1 << 20));
         entry
             .read_to_end(&mut bytes)
             .map_err(|e| archive_error(path, e))?;
@@ -218,4 +221,27 @@ fn split(mut reviews: Vec<Review>, target: ImdbTarget, source: &Path) -> Result<
         train: make(reviews, "train")?,
         test: make(test, "test")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_tar_header_claiming_a_terabyte_is_an_error_not_an_allocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aclImdb_v1.tar.gz");
+        let mut header = tar::Header::new_gnu();
+        header.set_path("aclImdb/train/pos/1_7.txt").unwrap();
+        header.set_size(1 << 40);
+        header.set_mode(0o644);
+        header.set_cksum();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(header.as_bytes()).unwrap();
+        gz.write_all(b"a great film").unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let err = read_archive(&path).map(|r| r.len()).unwrap_err();
+        assert!(err.to_string().contains("aclImdb_v1.tar.gz"), "{err}");
+    }
 }
